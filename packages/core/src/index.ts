@@ -1,0 +1,22 @@
+export { canonicalHash, canonicalJson, jsonDepth, MAX_JSON_DEPTH, sha256Hex } from './canonical.js';
+export {
+  BriefcaseError,
+  ERROR_CATALOG,
+  ERROR_CODES,
+  type ErrorBody,
+  type ErrorCode,
+  isBriefcaseError,
+  isErrorCode,
+} from './errors.js';
+export type {
+  Approval,
+  ApprovalState,
+  CallOutcome,
+  DecisionKind,
+  DecisionReason,
+  JsonSchema,
+  MicroUsd,
+  ToolDefinition,
+  ToolEffect,
+  ToolSource,
+} from './types.js';

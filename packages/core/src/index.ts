@@ -20,3 +20,4 @@ export type {
   ToolEffect,
   ToolSource,
 } from './types.js';
+export { DATA_DIR_LAYOUT, resolveDataDir } from './paths.js';

@@ -1,0 +1,339 @@
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { DATA_DIR_LAYOUT } from '@briefcase/core';
+import { type CompiledPolicy, compilePolicy, DEFAULT_POLICY } from '@briefcase/policy';
+import { openReceiptLog } from '@briefcase/receipts';
+import { openSecretStore, type SecretStore } from '@briefcase/secrets';
+import { createLogger, startTracing } from '@briefcase/telemetry';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp, type PolicyHolder } from './app.js';
+import { createTokenAuthenticator, loadOrCreateToken } from './auth.js';
+import { createApprovalStore } from './db/approvals.js';
+import { createBudgetStore } from './db/budgets.js';
+import { type Db, type Durability, openDatabase } from './db/open.js';
+import { createPolicyStore } from './db/policy.js';
+import { createToolStatsStore } from './db/stats.js';
+import { createApprovalEvents } from './events.js';
+import { createPipeline, DEFAULT_PIPELINE_SETTINGS, type PipelineSettings } from './pipeline/call.js';
+import { builtinTools, SEED_BUDGETS } from './tools/builtin.js';
+import { createToolRegistry } from './tools/registry.js';
+import type { ToolProvider } from './tools/types.js';
+import { VERSION } from './version.js';
+
+export interface DaemonOptions {
+  dataDir: string;
+  /** Optional loopback TCP listener, `HOST:PORT` (port 0 picks one). Only loopback hosts are accepted. */
+  tcp?: string;
+  /** Secret backend; default from BRIEFCASE_SECRET_BACKEND, else the keyring with a fallback. */
+  secretBackend?: 'keyring' | 'file' | 'memory';
+  /** Development defaults (`npm start`): without a keyring or passphrase, fall back to memory, loudly. */
+  dev?: boolean;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  logLevel?: string;
+  durability?: Durability;
+  settings?: Partial<PipelineSettings>;
+  /** Extra tool providers (tests; later remote MCP servers and plugins). */
+  providers?: ToolProvider[];
+  clock?: () => Date;
+}
+
+export interface RunningDaemon {
+  dataDir: string;
+  socketPath: string;
+  /** `http://HOST:PORT` of the loopback TCP listener, when enabled. */
+  tcpUrl: string | undefined;
+  app: FastifyInstance;
+  db: Db;
+  secrets: SecretStore;
+  close(): Promise<void>;
+}
+
+const EXPIRY_SWEEP_MS = 1000;
+
+/** Creates the data dir 0700, or tightens an existing one: it holds tokens and the socket. */
+function prepareDataDir(dataDir: string, log: Logger) {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const stat = statSync(dataDir);
+  if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
+    throw new Error(`the data dir ${dataDir} belongs to another user; refusing to use it`);
+  }
+  if ((stat.mode & 0o077) !== 0) {
+    chmodSync(dataDir, 0o700);
+    log.warn({ dataDir }, 'tightened the data dir to mode 0700');
+  }
+}
+
+/** True when something already answers on the socket: another daemon owns this data dir. */
+function socketIsLive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function parseTcp(spec: string): { host: string; port: number } {
+  const match = /^(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/.exec(spec);
+  if (!match || Number(match[2]) > 65535) {
+    throw new Error(`--tcp takes a loopback address such as 127.0.0.1:8765 (got ${JSON.stringify(spec)})`);
+  }
+  return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+}
+
+function settingsFromEnv(env: NodeJS.ProcessEnv): Partial<PipelineSettings> {
+  const out: Partial<PipelineSettings> = {};
+  if (env.BRIEFCASE_BUDGET_OVERRUN) {
+    if (env.BRIEFCASE_BUDGET_OVERRUN !== 'approve' && env.BRIEFCASE_BUDGET_OVERRUN !== 'deny') {
+      throw new Error('BRIEFCASE_BUDGET_OVERRUN must be "approve" or "deny"');
+    }
+    out.budgetOverrun = env.BRIEFCASE_BUDGET_OVERRUN;
+  }
+  if (env.BRIEFCASE_APPROVAL_TTL_SECONDS) {
+    const seconds = Number(env.BRIEFCASE_APPROVAL_TTL_SECONDS);
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86_400) {
+      throw new Error('BRIEFCASE_APPROVAL_TTL_SECONDS must be a whole number of seconds from 1 to 86400');
+    }
+    out.approvalTtlMs = seconds * 1000;
+  }
+  return out;
+}
+
+/**
+ * Starts briefcased: data dir, tokens, secret store, database, policy, pipeline, and the local API on
+ * its Unix socket (plus an optional loopback TCP listener).
+ */
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? (() => new Date());
+  const log =
+    options.logger ??
+    createLogger({
+      name: 'briefcased',
+      level: (options.logLevel ?? env.BRIEFCASE_LOG_LEVEL ?? 'info') as Parameters<
+        typeof createLogger
+      >[0]['level'],
+    });
+  const tcpSpec = options.tcp ?? env.BRIEFCASE_TCP;
+  const tcpAddress = tcpSpec ? parseTcp(tcpSpec) : undefined;
+  const dataDir = options.dataDir;
+  prepareDataDir(dataDir, log);
+  const tracing = startTracing({ serviceName: 'briefcased', env });
+
+  const socketPath = join(dataDir, DATA_DIR_LAYOUT.socket);
+  if (existsSync(socketPath)) {
+    if (await socketIsLive(socketPath)) {
+      throw new Error(`briefcased is already running for ${dataDir} (its socket answers); stop it first`);
+    }
+    rmSync(socketPath, { force: true });
+  }
+
+  const tokens = { admin: loadOrCreateToken(dataDir, 'admin'), agent: loadOrCreateToken(dataDir, 'agent') };
+  const secretEnv = { ...env };
+  if (options.secretBackend) secretEnv.BRIEFCASE_SECRET_BACKEND = options.secretBackend;
+  let secrets: SecretStore;
+  let secretNotice: string | undefined;
+  try {
+    const opened = await openSecretStore({ dataDir, env: secretEnv });
+    secrets = opened.store;
+    secretNotice = opened.notice;
+  } catch (error) {
+    if (!options.dev || secretEnv.BRIEFCASE_SECRET_BACKEND) throw error;
+    const opened = await openSecretStore({
+      dataDir,
+      env: { ...secretEnv, BRIEFCASE_SECRET_BACKEND: 'memory' },
+    });
+    secrets = opened.store;
+    secretNotice =
+      'Development mode: no OS keyring and no BRIEFCASE_MASTER_PASSPHRASE, so secrets are kept in memory only and are lost on restart. Set BRIEFCASE_MASTER_PASSPHRASE to use the encrypted file store.';
+  }
+  if (secretNotice) log.warn(secretNotice);
+
+  const db = openDatabase(join(dataDir, DATA_DIR_LAYOUT.database), {
+    durability: options.durability ?? 'full',
+  });
+  const receipts = openReceiptLog(db);
+  const approvals = createApprovalStore(db);
+  const budgets = createBudgetStore(db);
+  const stats = createToolStatsStore(db);
+  const policyStore = createPolicyStore(db);
+  const events = createApprovalEvents();
+
+  if (!policyStore.get()) {
+    db.transaction(() => {
+      const seeded = policyStore.set(DEFAULT_POLICY, clock().getTime());
+      for (const cap of SEED_BUDGETS) budgets.set(cap, clock().getTime());
+      receipts.append(
+        { kind: 'policy_update', policyHash: seeded.hash, previousPolicyHash: null, by: 'seed' },
+        clock(),
+      );
+    })();
+  }
+
+  let stored = policyStore.get() ?? policyStore.set(DEFAULT_POLICY, clock().getTime());
+  let policyError: string | null = null;
+  const initial = compilePolicy(stored.text);
+  let compiled: CompiledPolicy;
+  if (initial.ok) {
+    compiled = initial.policy;
+  } else {
+    // Fail closed: a stored policy that no longer compiles denies everything until a person fixes it.
+    policyError = initial.errors.map((e) => e.message).join('; ');
+    log.error(
+      { policyError },
+      'the stored policy does not compile; every call is denied until it is replaced',
+    );
+    const empty = compilePolicy('');
+    if (!empty.ok) throw new Error('the empty policy set does not compile');
+    compiled = empty.policy;
+  }
+
+  const policy: PolicyHolder = {
+    current: () => ({ compiled, stored }),
+    validate: (text) => compilePolicy(text),
+    replace(next) {
+      const previousHash = stored.hash;
+      stored = db.transaction(() => {
+        const saved = policyStore.set(next.text, clock().getTime());
+        receipts.append(
+          {
+            kind: 'policy_update',
+            policyHash: saved.hash,
+            previousPolicyHash: previousHash,
+            by: 'local-admin',
+          },
+          clock(),
+        );
+        return saved;
+      })();
+      const old = compiled;
+      compiled = next;
+      policyError = null;
+      old.dispose();
+      return stored;
+    },
+  };
+
+  const registry = createToolRegistry([builtinTools, ...(options.providers ?? [])], (tool, why) =>
+    log.error({ tool, why }, 'tool left out of the catalog'),
+  );
+  const settings: PipelineSettings = {
+    ...DEFAULT_PIPELINE_SETTINGS,
+    ...settingsFromEnv(env),
+    ...options.settings,
+  };
+  const pipeline = createPipeline({
+    db,
+    registry,
+    receipts,
+    approvals,
+    budgets,
+    stats,
+    events,
+    policy: () => compiled,
+    settings,
+    clock,
+  });
+
+  let tcpServer: Server | undefined;
+  let tcpPort: number | undefined;
+  const startedAt = clock().toISOString();
+  const app = await buildApp({
+    db,
+    pipeline,
+    registry,
+    receipts,
+    approvals,
+    budgets,
+    events,
+    policy,
+    authenticate: createTokenAuthenticator(tokens),
+    logger: log,
+    tcpPort: () => tcpPort,
+    clock,
+    status: () => {
+      const head = receipts.head();
+      return {
+        version: VERSION,
+        pid: process.pid,
+        startedAt,
+        dataDir,
+        socketPath,
+        tcp: tcpPort === undefined ? null : `127.0.0.1:${tcpPort}`,
+        secretBackend: secrets.backend,
+        secretBackendNotice: secretNotice ?? null,
+        keyCustody: 'none yet',
+        policyHash: stored.hash,
+        policyError,
+        durability: options.durability ?? 'full',
+        receipts: { count: receipts.count(), headSeq: head.seq, headHash: head.hash },
+        approvalsPending: approvals.countPending(clock().getTime()),
+        tools: registry.list().length,
+        tracing: tracing.enabled,
+      };
+    },
+  });
+
+  // The socket is created with no permissions for anyone else; the 0700 dir already guards it.
+  const umask = process.umask(0o177);
+  try {
+    await app.listen({ path: socketPath });
+  } finally {
+    process.umask(umask);
+  }
+  chmodSync(socketPath, 0o600);
+
+  let tcpUrl: string | undefined;
+  if (tcpAddress) {
+    const { host, port } = tcpAddress;
+    tcpServer = createServer((req, res) => app.routing(req, res));
+    await new Promise<void>((resolve, reject) => {
+      tcpServer?.once('error', reject);
+      tcpServer?.listen(port, host, () => resolve());
+    });
+    const address = tcpServer.address();
+    tcpPort = typeof address === 'object' && address ? address.port : port;
+    tcpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${tcpPort}`;
+  }
+
+  const sweeper = setInterval(() => {
+    try {
+      for (const approval of approvals.expireDue(clock().getTime()))
+        events.emit({ type: 'expired', approval });
+    } catch (err) {
+      log.error({ err }, 'approval expiry sweep failed');
+    }
+  }, EXPIRY_SWEEP_MS);
+  sweeper.unref();
+
+  log.info({ socketPath, tcp: tcpUrl ?? null, secretBackend: secrets.backend }, 'briefcased listening');
+
+  let closed = false;
+  return {
+    dataDir,
+    socketPath,
+    tcpUrl,
+    app,
+    db,
+    secrets,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweeper);
+      if (tcpServer) {
+        tcpServer.closeAllConnections();
+        await new Promise<void>((resolve) => tcpServer?.close(() => resolve()));
+      }
+      await app.close();
+      compiled.dispose();
+      db.close();
+      await tracing.shutdown();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { RECEIPTS_SCHEMA_SQL } from '@briefcase/receipts';
+
+/**
+ * Numbered, append-only migrations. A released migration is never edited: add a new one.
+ * `PRAGMA user_version` records the last one applied.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'core tables: receipts, approvals, budgets, spend, policy, notes, tool stats',
+    sql: `
+${RECEIPTS_SCHEMA_SQL}
+
+CREATE TABLE approvals (
+  id TEXT PRIMARY KEY,
+  tool TEXT NOT NULL,
+  args_hash TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  cost_micro_usd INTEGER NOT NULL,
+  reasons_json TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending','approved','denied','expired','consumed')),
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  decided_at_ms INTEGER,
+  decided_by TEXT,
+  deny_reason TEXT,
+  consumed_at_ms INTEGER,
+  consumed_receipt_seq INTEGER
+);
+CREATE INDEX approvals_call ON approvals (tool, args_hash, created_at_ms);
+CREATE INDEX approvals_state ON approvals (state, expires_at_ms);
+
+CREATE TABLE budgets (
+  category TEXT PRIMARY KEY,
+  daily_cap_micro_usd INTEGER CHECK (daily_cap_micro_usd IS NULL OR daily_cap_micro_usd >= 0),
+  monthly_cap_micro_usd INTEGER CHECK (monthly_cap_micro_usd IS NULL OR monthly_cap_micro_usd >= 0),
+  updated_at_ms INTEGER NOT NULL
+);
+
+CREATE TABLE spend (
+  id INTEGER PRIMARY KEY,
+  ts_ms INTEGER NOT NULL,
+  category TEXT NOT NULL,
+  amount_micro_usd INTEGER NOT NULL CHECK (amount_micro_usd >= 0),
+  receipt_seq INTEGER NOT NULL
+);
+CREATE INDEX spend_window ON spend (category, ts_ms);
+
+CREATE TABLE policy (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  text TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  updated_at_ms INTEGER NOT NULL
+);
+
+CREATE TABLE notes (
+  id INTEGER PRIMARY KEY,
+  created_at_ms INTEGER NOT NULL,
+  text TEXT NOT NULL
+);
+
+CREATE TABLE tool_stats (
+  tool TEXT PRIMARY KEY,
+  ok_calls INTEGER NOT NULL,
+  typical_args_bytes REAL NOT NULL,
+  max_cost_micro_usd INTEGER NOT NULL
+);
+`,
+  },
+];

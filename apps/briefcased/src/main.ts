@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { resolveDataDir } from '@briefcase/core';
+import { startDaemon } from './daemon.js';
+
+const USAGE = `usage: briefcased [--data-dir DIR] [--tcp 127.0.0.1:PORT] [--dev]
+
+  --data-dir DIR   where the database, tokens and socket live (default: $BRIEFCASE_DATA_DIR,
+                   else ~/.local/share/briefcase; with --dev: ./.briefcase)
+  --tcp HOST:PORT  also listen on a loopback TCP port (Host/Origin checked)
+  --dev            development defaults, used by \`npm start\``;
+
+async function main() {
+  let values: { 'data-dir'?: string; tcp?: string; dev?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        'data-dir': { type: 'string' },
+        tcp: { type: 'string' },
+        dev: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    console.error(`briefcased: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const dev = values.dev === true;
+  const dataDir = values['data-dir']
+    ? resolve(values['data-dir'])
+    : dev && !process.env.BRIEFCASE_DATA_DIR
+      ? resolve('.briefcase')
+      : resolveDataDir();
+  const daemon = await startDaemon({ dataDir, dev, ...(values.tcp ? { tcp: values.tcp } : {}) });
+  if (dev) {
+    const cli = 'npx briefcase';
+    console.log(`
+briefcased is running.
+  data dir: ${dataDir}
+  socket:   ${daemon.socketPath}${daemon.tcpUrl ? `\n  tcp:      ${daemon.tcpUrl}` : ''}
+
+In another shell, from this directory:
+  export BRIEFCASE_DATA_DIR=${dataDir}
+  ${cli} tools list
+  ${cli} tools call note_add --args '{"text":"hello"}'     # needs approval
+  ${cli} approvals list
+  ${cli} approvals approve <id>
+  ${cli} tools call note_add --args '{"text":"hello"}'     # same call again: goes through
+  ${cli} receipts verify
+
+Stop with Ctrl-C.
+`);
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    await daemon.close();
+    if (dev) console.log(`briefcased stopped (${signal}).`);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`briefcased: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

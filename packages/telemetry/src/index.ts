@@ -1,0 +1,18 @@
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  REDACTED,
+  REDACTED_LOG_PATHS,
+  SECRET_LOG_KEYS,
+  scrubSensitive,
+} from './logger.js';
+export {
+  errorType,
+  getTracer,
+  SAFE_SPAN_ATTRIBUTES,
+  type StartTracingOptions,
+  startTracing,
+  type TracingHandle,
+  tracesEndpoint,
+  withSpan,
+} from './tracing.js';

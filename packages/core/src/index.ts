@@ -8,6 +8,7 @@ export {
   isBriefcaseError,
   isErrorCode,
 } from './errors.js';
+export { DATA_DIR_LAYOUT, resolveDataDir } from './paths.js';
 export type {
   Approval,
   ApprovalState,
@@ -20,4 +21,3 @@ export type {
   ToolEffect,
   ToolSource,
 } from './types.js';
-export { DATA_DIR_LAYOUT, resolveDataDir } from './paths.js';

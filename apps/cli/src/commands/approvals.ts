@@ -1,0 +1,126 @@
+import { DaemonUnavailableError } from '@briefcase/client';
+import type { Approval } from '@briefcase/core';
+import type { Command } from 'commander';
+import type { ActionFactory } from '../action.js';
+import { printJson } from '../context.js';
+import { formatTable, inlineSafe, truncate, usd } from '../output.js';
+
+function approvalRows(approvals: Approval[]): unknown[][] {
+  return approvals.map((a) => [
+    a.id,
+    a.state,
+    a.tool,
+    usd(a.costMicroUsd),
+    a.createdAt,
+    a.expiresAt,
+    truncate(String(a.summary ?? ''), 60),
+  ]);
+}
+
+const HEADERS = ['ID', 'STATE', 'TOOL', 'COST', 'CREATED', 'EXPIRES', 'SUMMARY'];
+
+/** `briefcase approvals list|approve|deny|watch`. */
+export function registerApprovals(program: Command, act: ActionFactory): void {
+  const approvals = program.command('approvals').description('review and decide approval requests');
+
+  approvals
+    .command('list')
+    .description('list pending approvals (newest first)')
+    .option('--all', 'include decided, expired and consumed approvals')
+    .action(
+      act<{ all?: boolean }>(async (ctx, _args, options) => {
+        const list = await ctx.client().listApprovals(options.all ? 'all' : 'pending');
+        if (ctx.json) {
+          printJson(ctx, { approvals: list });
+          return 0;
+        }
+        if (list.length === 0) {
+          ctx.io.out(options.all ? 'no approvals\n' : 'no pending approvals\n');
+          return 0;
+        }
+        ctx.io.out(formatTable(HEADERS, approvalRows(list)));
+        return 0;
+      }),
+    );
+
+  approvals
+    .command('approve')
+    .description('approve a pending request (single use: it covers one retry of the same call)')
+    .argument('<id>', 'approval id')
+    .action(
+      act(async (ctx, [id]) => {
+        const approval = await ctx.client().approve(id ?? '');
+        if (ctx.json) {
+          printJson(ctx, { approval });
+          return 0;
+        }
+        ctx.io.out(
+          `approved ${inlineSafe(approval.id)} (${inlineSafe(approval.tool)}): ${inlineSafe(String(approval.summary))}\n` +
+            'the agent can now retry the same call once.\n',
+        );
+        return 0;
+      }),
+    );
+
+  approvals
+    .command('deny')
+    .description('deny a pending request')
+    .argument('<id>', 'approval id')
+    .option('--reason <text>', 'why, shown to whoever retries')
+    .action(
+      act<{ reason?: string }>(async (ctx, [id], options) => {
+        const approval = await ctx.client().deny(id ?? '', options.reason);
+        if (ctx.json) {
+          printJson(ctx, { approval });
+          return 0;
+        }
+        ctx.io.out(
+          `denied ${inlineSafe(approval.id)} (${inlineSafe(approval.tool)}): ${inlineSafe(String(approval.summary))}\n`,
+        );
+        return 0;
+      }),
+    );
+
+  approvals
+    .command('watch')
+    .description('print approval events as they happen, until Ctrl-C')
+    .action(
+      act(async (ctx) => {
+        const controller = new AbortController();
+        const stop = (): void => controller.abort();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        try {
+          await ctx.client().watchApprovals((event) => {
+            if (ctx.json) {
+              printJson(ctx, event);
+              return;
+            }
+            const now = new Date().toISOString();
+            if (event.event === 'snapshot') {
+              ctx.io.out(`${now}  ${event.approvals.length} pending\n`);
+              for (const a of event.approvals) ctx.io.out(line(now, 'pending', a));
+            } else {
+              ctx.io.out(line(now, event.type, event.approval));
+            }
+          }, controller.signal);
+        } finally {
+          process.removeListener('SIGINT', stop);
+          process.removeListener('SIGTERM', stop);
+        }
+        if (!controller.signal.aborted) {
+          throw new DaemonUnavailableError(
+            'connection_lost',
+            'briefcased closed the approval stream',
+            ctx.dataDir,
+          );
+        }
+        return 0;
+      }),
+    );
+}
+
+function line(time: string, what: string, a: Approval): string {
+  const extra = a.state === 'denied' && a.denyReason ? ` (reason: ${inlineSafe(a.denyReason)})` : '';
+  return `${time}  ${what.padEnd(8)}  ${inlineSafe(a.id)}  ${inlineSafe(a.tool)}  ${usd(a.costMicroUsd)}  ${inlineSafe(truncate(String(a.summary ?? ''), 80))}${extra}\n`;
+}

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import type { ActionFactory } from '../action.js';
+import { printJson } from '../context.js';
+import { formatTable, inlineSafe, plural } from '../output.js';
+
+/** `briefcase status`. */
+export function registerStatus(program: Command, act: ActionFactory): void {
+  program
+    .command('status')
+    .description('show whether briefcased is running, and how it is configured')
+    .action(
+      act(async (ctx) => {
+        const status = await ctx.client().status();
+        if (ctx.json) {
+          printJson(ctx, status);
+          return 0;
+        }
+        const receipts = status.receipts ?? { count: 0, headSeq: null, headHash: null };
+        const head =
+          receipts.headSeq === null ? '' : `, head #${receipts.headSeq} ${String(receipts.headHash ?? '')}`;
+        ctx.io.out(`briefcased ${inlineSafe(String(status.version))} is running (pid ${status.pid})\n`);
+        ctx.io.out(
+          formatTable(
+            ['', ''],
+            [
+              ['started', status.startedAt],
+              ['data dir', status.dataDir],
+              ['socket', status.socketPath],
+              ['tcp', status.tcp ?? 'off'],
+              ['secret backend', status.secretBackend],
+              ['policy hash', status.policyHash],
+              ['durability', status.durability],
+              ['receipts', `${plural(Number(receipts.count), 'receipt')}${head}`],
+              ['approvals', `${status.approvalsPending} pending`],
+            ],
+          )
+            .split('\n')
+            .slice(1) // drop the empty header row
+            .join('\n'),
+        );
+        if (status.secretBackendNotice) {
+          const warning = `warning: ${inlineSafe(status.secretBackendNotice)}`;
+          ctx.io.err(ctx.io.stderrIsTty ? `\u001b[1;33m${warning}\u001b[0m\n` : `${warning}\n`);
+        }
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,46 @@
+import { parseUsd } from '@briefcase/client';
+import { UsageError } from './errors.js';
+
+/** `--args`: must be a JSON object; nothing is sent when it is not. */
+export function parseArgsJson(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(
+      `--args is not valid JSON (${(error as Error).message}); pass an object, e.g. --args '{"text":"hi"}'`,
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UsageError(`--args must be a JSON object, e.g. --args '{"text":"hi"}'`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A USD cap: a decimal amount, or `none` for no cap. */
+export function parseCap(flag: string, text: string): number | null {
+  if (text.trim().toLowerCase() === 'none') return null;
+  try {
+    return parseUsd(text);
+  } catch (error) {
+    throw new UsageError(`${flag}: ${(error as Error).message}; use a USD amount like 0.50, or "none"`);
+  }
+}
+
+/** A decimal integer within [min, max]. */
+export function parseIntegerFlag(flag: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
+  }
+  return Number(text);
+}
+
+/** Seconds as a positive decimal, returned in milliseconds. */
+export function parseSeconds(flag: string, text: string, maxSeconds: number): number {
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(seconds > 0) || seconds > maxSeconds) {
+    throw new UsageError(`${flag} must be a number of seconds between 0 and ${maxSeconds}, got "${text}"`);
+  }
+  return Math.round(seconds * 1000);
+}

@@ -1,0 +1,461 @@
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { type Approval, BriefcaseError } from '@briefcase/core';
+import { resolveDataDir, socketPathFor } from './data-dir.js';
+import { DaemonUnavailableError } from './errors.js';
+import { createLineSplitter } from './lines.js';
+import { createSseParser } from './sse.js';
+import {
+  type Endpoint,
+  errorFromBody,
+  isSuccess,
+  mapTransportError,
+  type RawRequest,
+  readBody,
+  send,
+} from './transport.js';
+import type {
+  ApprovalEventType,
+  ApprovalListState,
+  ApprovalWatchEvent,
+  BudgetCaps,
+  BudgetView,
+  CallToolRequest,
+  CallToolResponse,
+  HealthView,
+  ListReceiptsOptions,
+  PolicyValidation,
+  PolicyView,
+  Receipt,
+  ReceiptVerification,
+  StatusView,
+  ToolView,
+} from './types.js';
+
+/** Which token the client presents: admin (CLI, UI) or agent (the MCP gateway). */
+export type ClientRole = 'admin' | 'agent';
+
+/** Options for {@link createClient}. */
+export interface ClientOptions {
+  /** Defaults to {@link resolveDataDir}(). */
+  dataDir?: string;
+  /** Selects `<dataDir>/<role>.token`; default `admin`. */
+  role?: ClientRole;
+  /** Use this token instead of reading the token file. */
+  token?: string;
+  /** Defaults to `<dataDir>/briefcased.sock`. */
+  socketPath?: string;
+  /** Cap on a JSON response body (default 16 MiB). */
+  maxResponseBytes?: number;
+  /** Cap on one NDJSON or SSE line (default 1 MiB). */
+  maxLineBytes?: number;
+}
+
+/** Per-request options. */
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+/** A typed client for every route of the briefcased local API (v1). */
+export interface BriefcaseClient {
+  readonly dataDir: string;
+  readonly socketPath: string;
+  health(options?: RequestOptions): Promise<HealthView>;
+  status(options?: RequestOptions): Promise<StatusView>;
+  listTools(options?: RequestOptions): Promise<ToolView[]>;
+  /** Throws BriefcaseError (`approval_required` carries `approvalId`) when the call does not run. */
+  callTool(call: CallToolRequest, options?: RequestOptions): Promise<CallToolResponse>;
+  listApprovals(state?: ApprovalListState, options?: RequestOptions): Promise<Approval[]>;
+  getApproval(id: string, options?: RequestOptions): Promise<Approval>;
+  approve(id: string, options?: RequestOptions): Promise<Approval>;
+  deny(id: string, reason?: string, options?: RequestOptions): Promise<Approval>;
+  /**
+   * Streams approval events (a snapshot first) to `onEvent`, awaiting it before reading further.
+   * Resolves when `signal` aborts or the daemon ends the stream.
+   */
+  watchApprovals(
+    onEvent: (event: ApprovalWatchEvent) => void | Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  listReceipts(options?: ListReceiptsOptions & RequestOptions): Promise<Receipt[]>;
+  verifyReceipts(options?: RequestOptions): Promise<ReceiptVerification>;
+  /** All receipts, ascending seq, parsed one NDJSON line at a time. */
+  exportReceipts(options?: RequestOptions): AsyncIterable<Receipt>;
+  /** The export's raw NDJSON lines (each checked to be a receipt object), byte-for-byte as sent. */
+  exportReceiptLines(options?: RequestOptions): AsyncIterable<string>;
+  listBudgets(options?: RequestOptions): Promise<BudgetView[]>;
+  setBudget(category: string, caps: BudgetCaps, options?: RequestOptions): Promise<BudgetView>;
+  getPolicy(options?: RequestOptions): Promise<PolicyView>;
+  validatePolicy(text: string, options?: RequestOptions): Promise<PolicyValidation>;
+  /** Throws BriefcaseError `invalid_args` with `details.errors` when the policy does not validate. */
+  setPolicy(text: string, options?: RequestOptions): Promise<PolicyView>;
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+const MAX_TOKEN_FILE_BYTES = 4096;
+// Printable ASCII without spaces: anything else in an Authorization header is either
+// corruption or header injection (RFC 9110 §5.5 forbids CR/LF in field values).
+const TOKEN_PATTERN = /^[\x21-\x7e]+$/;
+const APPROVAL_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'created',
+  'approved',
+  'denied',
+  'expired',
+  'consumed',
+]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isApproval(value: unknown): value is Approval {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.state === 'string' &&
+    typeof value.tool === 'string'
+  );
+}
+
+function isReceipt(value: unknown): value is Receipt {
+  return isRecord(value) && Number.isSafeInteger(value.seq) && typeof value.hash === 'string';
+}
+
+function unexpected(route: string, what: string): BriefcaseError {
+  return new BriefcaseError(
+    'internal_error',
+    `briefcased answered ${route} with an unexpected body (${what})`,
+  );
+}
+
+function pathSegment(value: string, what: string): string {
+  if (typeof value !== 'string' || value === '')
+    throw new BriefcaseError('invalid_args', `${what} must be a non-empty string`);
+  return encodeURIComponent(value);
+}
+
+/**
+ * Creates a client for the daemon behind `<dataDir>/briefcased.sock`.
+ * The token file is read on each request (cheap, and picks up a token rotated by a daemon
+ * restart); a missing token file means the daemon never ran with this data dir.
+ */
+export function createClient(options: ClientOptions = {}): BriefcaseClient {
+  const dataDir = options.dataDir ?? resolveDataDir();
+  const role: ClientRole = options.role ?? 'admin';
+  const endpoint: Endpoint = { dataDir, socketPath: options.socketPath ?? socketPathFor(dataDir) };
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+
+  const loadToken = async (): Promise<string> => {
+    const tokenPath = join(dataDir, `${role}.token`);
+    let text: string;
+    if (options.token !== undefined) {
+      text = options.token;
+    } else {
+      try {
+        text = await readFile(tokenPath, 'utf8');
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+          throw new DaemonUnavailableError(
+            'token_missing',
+            `no ${role} token at ${tokenPath}: briefcased has not been started with data dir ${dataDir}`,
+            dataDir,
+          );
+        }
+        if (code === 'EACCES' || code === 'EPERM') {
+          throw new DaemonUnavailableError(
+            'permission',
+            `cannot read ${tokenPath}: permission denied (briefcased may run as another user)`,
+            dataDir,
+          );
+        }
+        throw new BriefcaseError(
+          'internal_error',
+          `cannot read ${tokenPath}: ${String(code ?? 'unknown error')}`,
+        );
+      }
+    }
+    const token = text.trim();
+    // The message names the file, never its content.
+    if (token.length === 0 || token.length > MAX_TOKEN_FILE_BYTES || !TOKEN_PATTERN.test(token)) {
+      const source =
+        options.token !== undefined ? 'the token given to the client' : `the token file ${tokenPath}`;
+      throw new BriefcaseError('unauthorized', `${source} is empty or malformed`);
+    }
+    return token;
+  };
+
+  const open = async (req: Omit<RawRequest, 'token'>, auth: boolean): Promise<IncomingMessage> => {
+    const token = auth ? await loadToken() : undefined;
+    const res = await send(endpoint, token === undefined ? req : { ...req, token });
+    if (!isSuccess(res)) {
+      const body = await readBody(res, maxResponseBytes, endpoint);
+      throw errorFromBody(res.statusCode ?? 0, body);
+    }
+    return res;
+  };
+
+  const json = async (req: Omit<RawRequest, 'token'>, auth = true): Promise<Record<string, unknown>> => {
+    const res = await open(req, auth);
+    const body = await readBody(res, maxResponseBytes, endpoint);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw unexpected(`${req.method} ${req.path}`, 'not JSON');
+    }
+    if (!isRecord(parsed)) throw unexpected(`${req.method} ${req.path}`, 'not a JSON object');
+    return parsed;
+  };
+
+  /** Fetches `key` from a JSON response and checks it with `guard`. */
+  const field = async <T>(
+    req: Omit<RawRequest, 'token'>,
+    key: string,
+    guard: (value: unknown) => value is T,
+  ): Promise<T> => {
+    const body = await json(req);
+    const value = body[key];
+    if (!guard(value)) throw unexpected(`${req.method} ${req.path}`, `missing or malformed "${key}"`);
+    return value;
+  };
+
+  const isArrayOf =
+    <T>(item: (value: unknown) => value is T) =>
+    (value: unknown): value is T[] =>
+      Array.isArray(value) && value.every(item);
+
+  async function* exportReceiptLines(opts: RequestOptions = {}): AsyncGenerator<string> {
+    const res = await open(
+      { method: 'GET', path: '/v1/receipts/export', accept: 'application/x-ndjson', signal: opts.signal },
+      true,
+    );
+    const splitter = createLineSplitter({ maxLineBytes, breaks: 'lf' });
+    const check = (line: string): string => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        throw unexpected('GET /v1/receipts/export', 'a line is not JSON');
+      }
+      if (!isReceipt(parsed)) throw unexpected('GET /v1/receipts/export', 'a line is not a receipt');
+      return line;
+    };
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        for (const line of splitter.push(chunk)) if (line.trim() !== '') yield check(line);
+      }
+      for (const line of splitter.end()) if (line.trim() !== '') yield check(line);
+    } catch (error) {
+      throw mapTransportError(error, endpoint);
+    } finally {
+      // Also runs when the consumer stops early: drop the connection instead of draining it.
+      res.destroy();
+    }
+  }
+
+  return {
+    dataDir,
+    socketPath: endpoint.socketPath,
+
+    async health(opts = {}) {
+      const body = await json({ method: 'GET', path: '/health', signal: opts.signal }, false);
+      if (body.status !== 'ok') throw unexpected('GET /health', 'status is not "ok"');
+      return body as unknown as HealthView;
+    },
+
+    async status(opts = {}) {
+      const body = await json({ method: 'GET', path: '/v1/status', signal: opts.signal });
+      if (typeof body.version !== 'string') throw unexpected('GET /v1/status', 'missing version');
+      return body as unknown as StatusView;
+    },
+
+    listTools: (opts = {}) =>
+      field(
+        { method: 'GET', path: '/v1/tools', signal: opts.signal },
+        'tools',
+        isArrayOf((t): t is ToolView => isRecord(t) && typeof t.name === 'string'),
+      ),
+
+    async callTool(call, opts = {}) {
+      const request: Record<string, unknown> = { tool: call.tool, args: call.args ?? {} };
+      if (call.approvalId !== undefined) request.approvalId = call.approvalId;
+      const body = await json({ method: 'POST', path: '/v1/tools/call', body: request, signal: opts.signal });
+      if (!('result' in body) || !isRecord(body.provenance))
+        throw unexpected('POST /v1/tools/call', 'missing result or provenance');
+      return body as unknown as CallToolResponse;
+    },
+
+    listApprovals: (state = 'pending', opts = {}) =>
+      field(
+        { method: 'GET', path: `/v1/approvals?state=${encodeURIComponent(state)}`, signal: opts.signal },
+        'approvals',
+        isArrayOf(isApproval),
+      ),
+
+    getApproval: async (id, opts = {}) =>
+      field(
+        { method: 'GET', path: `/v1/approvals/${pathSegment(id, 'approval id')}`, signal: opts.signal },
+        'approval',
+        isApproval,
+      ),
+
+    approve: async (id, opts = {}) =>
+      field(
+        {
+          method: 'POST',
+          path: `/v1/approvals/${pathSegment(id, 'approval id')}/approve`,
+          body: {},
+          signal: opts.signal,
+        },
+        'approval',
+        isApproval,
+      ),
+
+    deny: async (id, reason, opts = {}) =>
+      field(
+        {
+          method: 'POST',
+          path: `/v1/approvals/${pathSegment(id, 'approval id')}/deny`,
+          body: reason === undefined ? {} : { reason },
+          signal: opts.signal,
+        },
+        'approval',
+        isApproval,
+      ),
+
+    async watchApprovals(onEvent, signal) {
+      if (signal?.aborted) return;
+      const route = 'GET /v1/approvals/stream';
+      let res: IncomingMessage;
+      try {
+        res = await open(
+          { method: 'GET', path: '/v1/approvals/stream', accept: 'text/event-stream', signal },
+          true,
+        );
+      } catch (error) {
+        if (signal?.aborted) return;
+        throw error;
+      }
+      const contentType = String(res.headers['content-type'] ?? '');
+      if (!contentType.startsWith('text/event-stream')) {
+        res.destroy();
+        throw unexpected(route, `content-type ${contentType || 'missing'}`);
+      }
+      const parser = createSseParser({ maxLineBytes, maxEventChars: maxResponseBytes });
+      const dispatch = async (name: string, data: string): Promise<void> => {
+        if (name !== 'snapshot' && name !== 'approval') return; // future event kinds: ignore
+        let payload: unknown;
+        try {
+          payload = JSON.parse(data);
+        } catch {
+          throw unexpected(route, `${name} event data is not JSON`);
+        }
+        if (!isRecord(payload)) throw unexpected(route, `${name} event data is not an object`);
+        if (name === 'snapshot') {
+          if (!isArrayOf(isApproval)(payload.approvals)) throw unexpected(route, 'malformed snapshot');
+          await onEvent({ event: 'snapshot', approvals: payload.approvals });
+          return;
+        }
+        if (
+          typeof payload.type !== 'string' ||
+          !APPROVAL_EVENT_TYPES.has(payload.type) ||
+          !isApproval(payload.approval)
+        ) {
+          throw unexpected(route, 'malformed approval event');
+        }
+        await onEvent({
+          event: 'approval',
+          type: payload.type as ApprovalEventType,
+          approval: payload.approval,
+        });
+      };
+      try {
+        for await (const chunk of res as AsyncIterable<Buffer>) {
+          for (const event of parser.push(chunk)) {
+            await dispatch(event.event, event.data);
+            if (signal?.aborted) return;
+          }
+        }
+        for (const event of parser.end()) await dispatch(event.event, event.data);
+      } catch (error) {
+        if (signal?.aborted) return;
+        throw mapTransportError(error, endpoint);
+      } finally {
+        res.destroy();
+      }
+    },
+
+    listReceipts(opts = {}) {
+      const query = new URLSearchParams();
+      if (opts.limit !== undefined) query.set('limit', String(opts.limit));
+      if (opts.before !== undefined) query.set('before', String(opts.before));
+      if (opts.kind !== undefined) query.set('kind', opts.kind);
+      const qs = query.toString();
+      return field(
+        { method: 'GET', path: qs === '' ? '/v1/receipts' : `/v1/receipts?${qs}`, signal: opts.signal },
+        'receipts',
+        isArrayOf(isReceipt),
+      );
+    },
+
+    async verifyReceipts(opts = {}) {
+      const body = await json({ method: 'POST', path: '/v1/receipts/verify', body: {}, signal: opts.signal });
+      if (typeof body.ok !== 'boolean' || typeof body.count !== 'number') {
+        throw unexpected('POST /v1/receipts/verify', 'missing ok or count');
+      }
+      return body as unknown as ReceiptVerification;
+    },
+
+    async *exportReceipts(opts = {}) {
+      for await (const line of exportReceiptLines(opts)) yield JSON.parse(line) as Receipt;
+    },
+
+    exportReceiptLines,
+
+    listBudgets: (opts = {}) =>
+      field(
+        { method: 'GET', path: '/v1/budgets', signal: opts.signal },
+        'budgets',
+        isArrayOf((b): b is BudgetView => isRecord(b) && typeof b.category === 'string'),
+      ),
+
+    setBudget: (category, caps, opts = {}) =>
+      field(
+        {
+          method: 'PUT',
+          path: `/v1/budgets/${pathSegment(category, 'category')}`,
+          body: caps,
+          signal: opts.signal,
+        },
+        'budget',
+        (b): b is BudgetView => isRecord(b) && typeof b.category === 'string',
+      ),
+
+    async getPolicy(opts = {}) {
+      const body = await json({ method: 'GET', path: '/v1/policy', signal: opts.signal });
+      if (typeof body.text !== 'string') throw unexpected('GET /v1/policy', 'missing text');
+      return body as unknown as PolicyView;
+    },
+
+    async validatePolicy(text, opts = {}) {
+      const body = await json({
+        method: 'POST',
+        path: '/v1/policy/validate',
+        body: { text },
+        signal: opts.signal,
+      });
+      if (typeof body.ok !== 'boolean') throw unexpected('POST /v1/policy/validate', 'missing ok');
+      return body as unknown as PolicyValidation;
+    },
+
+    async setPolicy(text, opts = {}) {
+      const body = await json({ method: 'PUT', path: '/v1/policy', body: { text }, signal: opts.signal });
+      if (typeof body.text !== 'string') throw unexpected('PUT /v1/policy', 'missing text');
+      return body as unknown as PolicyView;
+    },
+  };
+}

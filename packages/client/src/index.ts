@@ -1,0 +1,39 @@
+export {
+  type BriefcaseClient,
+  type ClientOptions,
+  type ClientRole,
+  createClient,
+  type RequestOptions,
+} from './client.js';
+export { resolveDataDir, socketPathFor } from './data-dir.js';
+export {
+  DAEMON_UNAVAILABLE_HINT,
+  DaemonUnavailableError,
+  type DaemonUnavailableReason,
+  isDaemonUnavailableError,
+} from './errors.js';
+export { createLineSplitter, type LineBreaks, type LineSplitter, type LineSplitterOptions } from './lines.js';
+export { formatUsd, microUsdToDecimal, parseUsd } from './money.js';
+export { createSseParser, type SseEvent, type SseParser, type SseParserOptions } from './sse.js';
+export type {
+  Approval,
+  ApprovalEventType,
+  ApprovalListState,
+  ApprovalState,
+  ApprovalWatchEvent,
+  BudgetCaps,
+  BudgetView,
+  CallProvenance,
+  CallToolRequest,
+  CallToolResponse,
+  HealthView,
+  ListReceiptsOptions,
+  PolicyProblem,
+  PolicyValidation,
+  PolicyView,
+  Receipt,
+  ReceiptVerification,
+  StatusView,
+  ToolSourceView,
+  ToolView,
+} from './types.js';

@@ -1,0 +1,183 @@
+import type { IncomingMessage } from 'node:http';
+import { request } from 'node:http';
+import { BriefcaseError, isErrorCode } from '@briefcase/core';
+import { DaemonUnavailableError } from './errors.js';
+
+/** Where to connect. */
+export interface Endpoint {
+  socketPath: string;
+  dataDir: string;
+}
+
+/** One HTTP exchange over the Unix socket. */
+export interface RawRequest {
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  /** Bearer token; omitted for unauthenticated routes. Never copied into errors. */
+  token?: string;
+  /** JSON-serializable request body. */
+  body?: unknown;
+  accept?: string;
+  signal?: AbortSignal | undefined;
+}
+
+/** Node error codes that mean "nobody answered on that socket". */
+function unavailableFromNodeError(error: unknown, endpoint: Endpoint): Error | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  const where = `${endpoint.socketPath} (data dir ${endpoint.dataDir})`;
+  switch (code) {
+    case 'ENOENT':
+      return new DaemonUnavailableError(
+        'not_running',
+        `briefcased is not running: no socket at ${where}`,
+        endpoint.dataDir,
+        {
+          cause: error,
+        },
+      );
+    case 'ECONNREFUSED':
+    case 'ENOTSOCK':
+      return new DaemonUnavailableError(
+        'refused',
+        `briefcased is not accepting connections on ${where}; the socket may be left over from a stopped daemon`,
+        endpoint.dataDir,
+        { cause: error },
+      );
+    case 'EACCES':
+    case 'EPERM':
+      return new DaemonUnavailableError(
+        'permission',
+        `permission denied connecting to ${where}; briefcased may be running as another user`,
+        endpoint.dataDir,
+        { cause: error },
+      );
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+      return new DaemonUnavailableError(
+        'connection_lost',
+        `the connection to briefcased on ${where} was lost`,
+        endpoint.dataDir,
+        { cause: error },
+      );
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Turns a transport-level failure into an error a caller can act on. Abort errors pass through
+ * unchanged so callers can tell cancellation from failure.
+ */
+export function mapTransportError(error: unknown, endpoint: Endpoint): unknown {
+  if (error instanceof BriefcaseError || error instanceof DaemonUnavailableError) return error;
+  if ((error as { name?: unknown } | null)?.name === 'AbortError') return error;
+  const unavailable = unavailableFromNodeError(error, endpoint);
+  if (unavailable !== undefined) return unavailable;
+  const code = (error as { code?: unknown } | null)?.code;
+  const what = typeof code === 'string' ? code : 'unknown transport error';
+  return new BriefcaseError('internal_error', `could not talk to briefcased: ${what}`, { cause: error });
+}
+
+/**
+ * Sends one request and resolves with the response head; the body is left to the caller.
+ * `agent: false` gives every request its own connection, so nothing is left in a keep-alive pool
+ * holding the process open.
+ */
+export function send(endpoint: Endpoint, req: RawRequest): Promise<IncomingMessage> {
+  const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body), 'utf8');
+  const headers: Record<string, string> = { accept: req.accept ?? 'application/json' };
+  if (req.token !== undefined) headers.authorization = `Bearer ${req.token}`;
+  if (payload !== undefined) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(payload.length);
+  }
+  return new Promise((resolve, reject) => {
+    let outgoing: ReturnType<typeof request>;
+    try {
+      outgoing = request({
+        socketPath: endpoint.socketPath,
+        path: req.path,
+        method: req.method,
+        headers,
+        agent: false,
+        signal: req.signal,
+      });
+    } catch (error) {
+      reject(mapTransportError(error, endpoint));
+      return;
+    }
+    outgoing.once('response', resolve);
+    outgoing.once('error', (error) => reject(mapTransportError(error, endpoint)));
+    outgoing.end(payload);
+  });
+}
+
+/** Reads a whole response body, refusing (and dropping the connection) past `maxBytes`. */
+export async function readBody(res: IncomingMessage, maxBytes: number, endpoint: Endpoint): Promise<Buffer> {
+  const tooLarge = (): BriefcaseError =>
+    new BriefcaseError(
+      'internal_error',
+      `briefcased sent a response larger than ${maxBytes} bytes; refusing it`,
+    );
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    res.destroy();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        res.destroy();
+        throw tooLarge();
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    throw mapTransportError(error, endpoint);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Builds the BriefcaseError described by a non-2xx body. The body is checked against the
+ * contract's `{"error":{code,message,approval_id?,details?}}` shape; anything else becomes
+ * `internal_error`, so a confused or hostile peer cannot invent error codes or approval ids.
+ */
+export function errorFromBody(status: number, body: Buffer): BriefcaseError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const error = isRecord(parsed) ? parsed.error : undefined;
+  if (
+    !isRecord(error) ||
+    !isErrorCode(error.code) ||
+    typeof error.message !== 'string' ||
+    (error.approval_id !== undefined && typeof error.approval_id !== 'string')
+  ) {
+    return new BriefcaseError(
+      'internal_error',
+      `briefcased answered HTTP ${status} with an unexpected error body`,
+    );
+  }
+  const options: { details?: unknown; approvalId?: string } = {};
+  if (error.details !== undefined) options.details = error.details;
+  if (typeof error.approval_id === 'string') options.approvalId = error.approval_id;
+  return new BriefcaseError(error.code, error.message, options);
+}
+
+/** True for 2xx. */
+export function isSuccess(res: IncomingMessage): boolean {
+  const status = res.statusCode ?? 0;
+  return status >= 200 && status < 300;
+}

@@ -1,0 +1,153 @@
+import type {
+  Approval,
+  ApprovalState,
+  CallOutcome,
+  DecisionReason,
+  JsonSchema,
+  MicroUsd,
+} from '@briefcase/core';
+
+/** `GET /health`. */
+export interface HealthView {
+  status: 'ok';
+  version: string;
+}
+
+/** `GET /v1/status`. */
+export interface StatusView {
+  version: string;
+  pid: number;
+  startedAt: string;
+  dataDir: string;
+  socketPath: string;
+  tcp: string | null;
+  secretBackend: string;
+  /** Set when the secret backend is weaker than the OS keychain (e.g. in-memory); show it as a warning. */
+  secretBackendNotice: string | null;
+  policyHash: string;
+  durability: 'full';
+  receipts: { count: number; headSeq: number | null; headHash: string | null };
+  approvalsPending: number;
+}
+
+/** Where a tool comes from, as the API shows it. */
+export interface ToolSourceView {
+  kind: string;
+  server?: string;
+}
+
+/** A tool as agents and admins see it (`GET /v1/tools`). */
+export interface ToolView {
+  name: string;
+  description: string;
+  inputSchema: JsonSchema;
+  outputSchema?: JsonSchema;
+  category: string;
+  effect: 'read' | 'write';
+  costMicroUsd: MicroUsd;
+  source: ToolSourceView;
+}
+
+/** A tool call request. `args` defaults to `{}`. */
+export interface CallToolRequest {
+  tool: string;
+  args?: Record<string, unknown>;
+  approvalId?: string;
+}
+
+/** Where a result came from and what it cost. */
+export interface CallProvenance {
+  tool: string;
+  source: ToolSourceView;
+  receiptSeq: number;
+  receiptHash: string;
+  costMicroUsd: MicroUsd;
+  approvalId: string | null;
+  durationMs: number;
+}
+
+/** `POST /v1/tools/call` success. */
+export interface CallToolResponse {
+  result: unknown;
+  provenance: CallProvenance;
+}
+
+/** `state` filter for listing approvals. */
+export type ApprovalListState = 'pending' | 'all';
+
+/** What happened to an approval, as pushed on `/v1/approvals/stream`. */
+export type ApprovalEventType = 'created' | 'approved' | 'denied' | 'expired' | 'consumed';
+
+/** One event from {@link BriefcaseClient.watchApprovals}. */
+export type ApprovalWatchEvent =
+  | { event: 'snapshot'; approvals: Approval[] }
+  | { event: 'approval'; type: ApprovalEventType; approval: Approval };
+
+/** An entry of the tamper-evident receipt chain. Extra fields depend on `kind`. */
+export interface Receipt {
+  v: number;
+  seq: number;
+  ts: string;
+  kind: string;
+  prevHash: string;
+  hash: string;
+  tool?: string;
+  source?: ToolSourceView;
+  argsHash?: string;
+  decision?: string;
+  reasons?: DecisionReason[];
+  approvalId?: string | null;
+  costMicroUsd?: MicroUsd;
+  outcome?: CallOutcome;
+  errorCode?: string | null;
+  durationMs?: number;
+  [field: string]: unknown;
+}
+
+/** Filters for `GET /v1/receipts` (newest first). */
+export interface ListReceiptsOptions {
+  /** 1..1000, daemon default 50. */
+  limit?: number;
+  /** Only receipts with a smaller seq (paging). */
+  before?: number;
+  kind?: string;
+}
+
+/** `POST /v1/receipts/verify`. */
+export type ReceiptVerification =
+  | { ok: true; count: number; head: { seq: number; hash: string } | null }
+  | { ok: false; count: number; brokenAt: number; reason: string };
+
+/** A spending category's caps and spend so far. `null` cap = unlimited. */
+export interface BudgetView {
+  category: string;
+  dailyCapMicroUsd: MicroUsd | null;
+  monthlyCapMicroUsd: MicroUsd | null;
+  spentTodayMicroUsd: MicroUsd;
+  spentThisMonthMicroUsd: MicroUsd;
+}
+
+/** `PUT /v1/budgets/:category` body. Omitting `monthlyCapMicroUsd` leaves it unchanged. */
+export interface BudgetCaps {
+  dailyCapMicroUsd: MicroUsd | null;
+  monthlyCapMicroUsd?: MicroUsd | null;
+}
+
+/** The active Cedar policy. */
+export interface PolicyView {
+  text: string;
+  hash: string;
+  updatedAt: string;
+  policyIds: string[];
+}
+
+/** One problem found in a policy. */
+export interface PolicyProblem {
+  message: string;
+  policyId?: string;
+}
+
+/** `POST /v1/policy/validate`. */
+export type PolicyValidation = { ok: true; policyIds: string[] } | { ok: false; errors: PolicyProblem[] };
+
+export type { Approval, ApprovalState };

@@ -62,6 +62,7 @@ const ADMIN = ['admin'] as const;
 const ANY_ROLE = ['admin', 'agent'] as const;
 const CATEGORY = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 const SSE_PING_MS = 15_000;
+const EXPORT_PAGE = 500;
 
 function sendError(reply: FastifyReply, error: BriefcaseError, status?: number) {
   return reply.code(status ?? error.httpStatus).send(error.toBody());
@@ -585,8 +586,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
     async (_request, reply) => {
+      // Pages, not one long-lived cursor: better-sqlite3 refuses writes on a connection while an
+      // iterator is open, and tool calls must keep writing receipts while a slow reader exports.
       const lines = (function* () {
-        for (const receipt of deps.receipts.iterate()) yield `${JSON.stringify(receipt)}\n`;
+        let fromSeq = 1;
+        for (;;) {
+          const page: string[] = [];
+          for (const receipt of deps.receipts.iterate({ fromSeq })) {
+            page.push(`${JSON.stringify(receipt)}\n`);
+            fromSeq = receipt.seq + 1;
+            if (page.length === EXPORT_PAGE) break;
+          }
+          if (page.length > 0) yield page.join('');
+          if (page.length < EXPORT_PAGE) return;
+        }
       })();
       return reply.type('application/x-ndjson').send(Readable.from(lines));
     },

@@ -36,7 +36,13 @@ async function main() {
     : dev && !process.env.BRIEFCASE_DATA_DIR
       ? resolve('.briefcase')
       : resolveDataDir();
-  const daemon = await startDaemon({ dataDir, dev, ...(values.tcp ? { tcp: values.tcp } : {}) });
+  const daemon = await startDaemon({
+    dataDir,
+    dev,
+    // Under `npm start` the banner below is the interface; keep the JSON log to warnings and errors.
+    ...(dev && !process.env.BRIEFCASE_LOG_LEVEL ? { logLevel: 'warn' } : {}),
+    ...(values.tcp ? { tcp: values.tcp } : {}),
+  });
   if (dev) {
     const cli = 'npx briefcase';
     console.log(`

@@ -190,3 +190,45 @@ describe('approval expiry', () => {
     expect(retry.json.error.approval_id).not.toBe(id);
   });
 });
+
+describe('receipt export', () => {
+  it('does not block tool calls while a slow reader holds the export stream open', async () => {
+    for (let i = 0; i < 1200; i++) await t.call('echo', { text: `${i}` });
+    const { request } = await import('node:http');
+    const lines: string[] = [];
+    let resume: () => void = () => {};
+    const done = new Promise<void>((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: t.daemon.socketPath,
+          path: '/v1/receipts/export',
+          headers: { authorization: `Bearer ${t.admin}` },
+        },
+        (res) => {
+          res.pause();
+          resume = () => {
+            res.setEncoding('utf8');
+            let buffer = '';
+            res.on('data', (chunk: string) => {
+              buffer += chunk;
+            });
+            res.on('end', () => {
+              lines.push(...buffer.trim().split('\n'));
+              resolve();
+            });
+            res.resume();
+          };
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    // The export has started and is paused by its reader; calls must still be recorded.
+    expect((await t.call('echo', { text: 'during export' })).status).toBe(200);
+    resume();
+    await done;
+    expect(lines.length).toBeGreaterThanOrEqual(1201);
+    expect(JSON.parse(lines[0] as string).seq).toBe(1);
+  });
+});

@@ -32,6 +32,8 @@ export interface DaemonOptions {
   /** Development defaults (`npm start`): without a keyring or passphrase, fall back to memory, loudly. */
   dev?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Asks a person for the master passphrase when the file store needs one and the env has none. */
+  promptPassphrase?: () => Promise<string>;
   logger?: Logger;
   logLevel?: string;
   durability?: Durability;
@@ -140,7 +142,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let secrets: SecretStore;
   let secretNotice: string | undefined;
   try {
-    const opened = await openSecretStore({ dataDir, env: secretEnv });
+    const opened = await openSecretStore({
+      dataDir,
+      env: secretEnv,
+      ...(options.promptPassphrase ? { promptPassphrase: options.promptPassphrase } : {}),
+    });
     secrets = opened.store;
     secretNotice = opened.notice;
   } catch (error) {

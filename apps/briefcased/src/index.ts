@@ -4,6 +4,7 @@ export { type DaemonOptions, type RunningDaemon, startDaemon } from './daemon.js
 export { MIGRATIONS } from './db/migrations.js';
 export { DEFAULT_PIPELINE_SETTINGS, type PipelineSettings } from './pipeline/call.js';
 export { SECRET_PATTERNS } from './pipeline/redact.js';
+export { promptPassphraseOnTty } from './prompt.js';
 export { builtinTools } from './tools/builtin.js';
 export type { ToolContext, ToolExecutor, ToolProvider, ToolSpec } from './tools/types.js';
 export { VERSION } from './version.js';

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from '@briefcase/core';
 import { startDaemon } from './daemon.js';
+import { promptPassphraseOnTty } from './prompt.js';
 
 const USAGE = `usage: briefcased [--data-dir DIR] [--tcp 127.0.0.1:PORT] [--dev]
 
@@ -36,9 +37,11 @@ async function main() {
     : dev && !process.env.BRIEFCASE_DATA_DIR
       ? resolve('.briefcase')
       : resolveDataDir();
+  const prompt = promptPassphraseOnTty();
   const daemon = await startDaemon({
     dataDir,
     dev,
+    ...(prompt ? { promptPassphrase: prompt } : {}),
     // Under `npm start` the banner below is the interface; keep the JSON log to warnings and errors.
     ...(dev && !process.env.BRIEFCASE_LOG_LEVEL ? { logLevel: 'warn' } : {}),
     ...(values.tcp ? { tcp: values.tcp } : {}),

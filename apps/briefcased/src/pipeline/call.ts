@@ -461,20 +461,26 @@ export function createPipeline(deps: PipelineDeps) {
               return db.transaction(() => finish(run(validated.args, ctx)))();
             }
             if (tool.executor.mode === 'external') {
-              // Intent first: a call whose receipt cannot be written never starts.
-              db.transaction(() => {
-                receipts.append(
-                  {
-                    kind: 'tool_call_intent',
-                    agent: attempt.agent,
-                    tool: attempt.tool,
-                    source: attempt.source,
-                    argsHash: attempt.argsHash,
-                    approvalId: attempt.approvalId,
-                  },
-                  clock(),
-                );
-              })();
+              // Intent first: a call whose receipt cannot be written never starts. The approval is
+              // used up here, not after the call: the outside effect may happen even if we crash.
+              try {
+                db.transaction(() => {
+                  const intent = receipts.append(
+                    {
+                      kind: 'tool_call_intent',
+                      agent: attempt.agent,
+                      tool: attempt.tool,
+                      source: attempt.source,
+                      argsHash: attempt.argsHash,
+                      approvalId: attempt.approvalId,
+                    },
+                    clock(),
+                  );
+                  if (approvalUsed) approvals.consume(approvalUsed.id, Date.now(), intent.seq);
+                })();
+              } catch (cause) {
+                throw new BriefcaseError('internal_error', RECEIPT_WRITE_FAILED, { cause });
+              }
             }
             const result = await execute(tool, validated.args, ctx);
             return db.transaction(() => finish(result))();

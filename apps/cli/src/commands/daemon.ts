@@ -27,7 +27,8 @@ export function registerDaemon(program: Command, act: ActionFactory): void {
         }
         const logLevel = options.logLevel ?? (ctx.io.env.BRIEFCASE_LOG_LEVEL || undefined);
         // Loaded on demand: every other command stays free of the daemon's dependencies.
-        const { startDaemon } = await import('@briefcase/briefcased');
+        const { startDaemon, promptPassphraseOnTty } = await import('@briefcase/briefcased');
+        const prompt = promptPassphraseOnTty();
         let daemon: Awaited<ReturnType<typeof startDaemon>>;
         try {
           daemon = await startDaemon({
@@ -37,6 +38,7 @@ export function registerDaemon(program: Command, act: ActionFactory): void {
             ...(tcp === undefined ? {} : { tcp }),
             ...(logLevel === undefined ? {} : { logLevel }),
             ...(options.dev ? { dev: true } : {}),
+            ...(prompt ? { promptPassphrase: prompt } : {}),
           });
         } catch (error) {
           // Startup refusals (already running, bad data dir permissions, ...) are not CLI bugs.

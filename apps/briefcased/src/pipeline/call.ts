@@ -13,6 +13,7 @@ import type { ReceiptLog } from '@briefcase/receipts';
 import { getTracer, withSpan } from '@briefcase/telemetry';
 import type { ApprovalStore } from '../db/approvals.js';
 import type { BudgetStore } from '../db/budgets.js';
+import { createGroupCommit } from '../db/group-commit.js';
 import type { Db } from '../db/open.js';
 import type { ToolStatsStore } from '../db/stats.js';
 import type { ApprovalEvents } from '../events.js';
@@ -94,6 +95,19 @@ interface Attempt {
 }
 
 const MAX_NAME_IN_RECEIPT = 256;
+
+/** What is known of an attempt before lookup: who calls, and the name they asked for. */
+const newAttempt = (caller: Caller, tool: string): Attempt => ({
+  agent: caller.agent,
+  tool,
+  source: { kind: 'unknown' },
+  argsHash: null,
+  argsBytes: 0,
+  decision: null,
+  reasons: [],
+  approvalId: null,
+});
+const SUMMARY_ARGS_CHARS = 600;
 const RECEIPT_WRITE_FAILED =
   'The receipt for this call could not be written, so the call did not happen. Check the disk and the daemon log.';
 const printableName = (name: string) => JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
@@ -110,6 +124,8 @@ export function createPipeline(deps: PipelineDeps) {
   const claimed = new Set<string>();
   /** Budget reserved by calls in flight, so concurrent calls cannot overrun a cap together. */
   const reserved = new Map<string, number>();
+  /** Receipts of calls finishing in the same event-loop turn share one durable COMMIT. */
+  const commit = createGroupCommit(db);
 
   function writeReceipt(
     attempt: Attempt,
@@ -127,7 +143,7 @@ export function createPipeline(deps: PipelineDeps) {
         argsHash: attempt.argsHash,
         argsBytes: attempt.argsBytes,
         decision: attempt.decision,
-        reasons: attempt.reasons as unknown as never,
+        reasons: attempt.reasons.map(({ stage, id, message }) => ({ stage, id, message })),
         approvalId: attempt.approvalId,
         costMicroUsd: extra.costMicroUsd ?? 0,
         outcome,
@@ -240,7 +256,11 @@ export function createPipeline(deps: PipelineDeps) {
     nowMs: number,
   ): Approval {
     const preview = JSON.stringify(args);
-    const clipped = preview.length > 300 ? `${preview.slice(0, 300)}…` : preview;
+    // The person deciding must know when they are not seeing everything.
+    const clipped =
+      preview.length > SUMMARY_ARGS_CHARS
+        ? `${preview.slice(0, SUMMARY_ARGS_CHARS)}… (only the first ${SUMMARY_ARGS_CHARS} of ${preview.length} characters shown)`
+        : preview;
     const approval = approvals.create(
       {
         tool: tool.definition.name,
@@ -286,16 +306,10 @@ export function createPipeline(deps: PipelineDeps) {
     const t0 = performance.now();
     const now = clock();
     const nowMs = now.getTime();
-    const attempt: Attempt = {
-      agent: caller.agent,
-      tool: typeof request.tool === 'string' ? request.tool.slice(0, MAX_NAME_IN_RECEIPT) : '',
-      source: { kind: 'unknown' },
-      argsHash: null,
-      argsBytes: 0,
-      decision: null,
-      reasons: [],
-      approvalId: null,
-    };
+    const attempt = newAttempt(
+      caller,
+      typeof request.tool === 'string' ? request.tool.slice(0, MAX_NAME_IN_RECEIPT) : '',
+    );
 
     return withSpan(tracer, 'briefcase.call_tool', { 'briefcase.tool': attempt.tool }, async (span) => {
       // 1. lookup + 2. validate
@@ -450,6 +464,14 @@ export function createPipeline(deps: PipelineDeps) {
         }
       };
 
+      /** Runs `work` in the shared durable commit; a failing COMMIT means nothing was recorded. */
+      const durably = <T>(work: () => T): Promise<T> =>
+        commit.run(work).catch((error: unknown) => {
+          throw isBriefcaseError(error)
+            ? error
+            : new BriefcaseError('internal_error', RECEIPT_WRITE_FAILED, { cause: error });
+        });
+
       try {
         const done = await withSpan(
           tracer,
@@ -458,7 +480,20 @@ export function createPipeline(deps: PipelineDeps) {
           async () => {
             if (tool.executor.mode === 'transactional') {
               const run = tool.executor.run;
-              return db.transaction(() => finish(run(validated.args, ctx)))();
+              return durably(() => {
+                let result: unknown;
+                try {
+                  result = run(validated.args, ctx);
+                } catch (error) {
+                  throw isBriefcaseError(error)
+                    ? error
+                    : new BriefcaseError(
+                        'upstream_error',
+                        `${def.name} failed while running; see the daemon log.`,
+                      );
+                }
+                return finish(result);
+              });
             }
             if (tool.executor.mode === 'external') {
               // Intent first: a call whose receipt cannot be written never starts. The approval is
@@ -483,7 +518,7 @@ export function createPipeline(deps: PipelineDeps) {
               }
             }
             const result = await execute(tool, validated.args, ctx);
-            return db.transaction(() => finish(result))();
+            return durably(() => finish(result));
           },
         );
         if (approvalUsed) {
@@ -527,21 +562,7 @@ export function createPipeline(deps: PipelineDeps) {
 
   /** Records an attempt that never got as far as a parsed request (malformed JSON, oversized body). */
   function recordRejectedAttempt(caller: Caller, error: BriefcaseError): BriefcaseError {
-    return failure(
-      {
-        agent: caller.agent,
-        tool: '',
-        source: { kind: 'unknown' },
-        argsHash: null,
-        argsBytes: 0,
-        decision: null,
-        reasons: [],
-        approvalId: null,
-      },
-      'invalid',
-      error,
-      performance.now(),
-    );
+    return failure(newAttempt(caller, ''), 'invalid', error, performance.now());
   }
 
   return { callTool, recordRejectedAttempt };

@@ -7,6 +7,12 @@ export type Role = 'admin' | 'agent';
 
 export const ROLES: readonly Role[] = ['admin', 'agent'];
 
+/** Route `roles` of the routes only the admin token may use. */
+export const ADMIN = ['admin'] as const;
+
+/** Route `roles` of the routes both tokens may use (listing and calling tools). */
+export const ANY_ROLE = ['admin', 'agent'] as const;
+
 export const tokenFile = (dataDir: string, role: Role) => join(dataDir, `${role}.token`);
 
 /**

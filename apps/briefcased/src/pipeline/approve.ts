@@ -1,5 +1,10 @@
-import type { Approval } from '@briefcase/core';
+import type { Approval, DecisionReason, ToolDefinition } from '@briefcase/core';
 import type { ApprovalStore } from '../db/approvals.js';
+import type { ApprovalEvents } from '../events.js';
+import { scrubString } from './redact.js';
+import type { PipelineSettings } from './settings.js';
+
+const SUMMARY_ARGS_CHARS = 600;
 
 /** What the approve stage found for a call that needs approval. */
 export type ApprovalResolution =
@@ -53,4 +58,44 @@ export function summarizeCall(
 ): string {
   const cost = tool.costMicroUsd > 0 ? `, costs $${(tool.costMicroUsd / 1e6).toFixed(6)}` : '';
   return `Call ${tool.name} (${tool.effect}, category ${tool.category}${cost}) with arguments ${argsPreview}`;
+}
+
+/** Where approval requests are stored and announced, and how long they stay open. */
+export interface ApprovalRequestDeps {
+  approvals: ApprovalStore;
+  events: ApprovalEvents;
+  settings: Pick<PipelineSettings, 'approvalTtlMs'>;
+}
+
+/**
+ * Creates a pending approval request for this exact call and announces it. The person deciding sees
+ * a scrubbed preview of the arguments, clipped to SUMMARY_ARGS_CHARS characters.
+ */
+export function requestApproval(
+  deps: ApprovalRequestDeps,
+  tool: ToolDefinition,
+  args: Record<string, unknown>,
+  argsHash: string,
+  reasons: DecisionReason[],
+  nowMs: number,
+): Approval {
+  const preview = JSON.stringify(args);
+  // The person deciding must know when they are not seeing everything.
+  const clipped =
+    preview.length > SUMMARY_ARGS_CHARS
+      ? `${preview.slice(0, SUMMARY_ARGS_CHARS)}… (only the first ${SUMMARY_ARGS_CHARS} of ${preview.length} characters shown)`
+      : preview;
+  const approval = deps.approvals.create(
+    {
+      tool: tool.name,
+      argsHash,
+      summary: summarizeCall(tool, scrubString(clipped).text),
+      costMicroUsd: tool.costMicroUsd,
+      reasons,
+    },
+    nowMs,
+    deps.settings.approvalTtlMs,
+  );
+  deps.events.emit({ type: 'created', approval });
+  return approval;
 }

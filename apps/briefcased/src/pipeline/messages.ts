@@ -1,0 +1,27 @@
+import { type Approval, BriefcaseError, type DecisionReason } from '@briefcase/core';
+
+/** Why a call failed when its receipt could not be written: fail closed, say where to look. */
+export const RECEIPT_WRITE_FAILED =
+  'The receipt for this call could not be written, so the call did not happen. Check the disk and the daemon log.';
+
+/** A tool name as it may appear in a message: quoted, and clipped so hostile names stay readable. */
+export const printableName = (name: string) =>
+  JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+
+/** Why a call was denied (by policy, or by a budget cap) and what a person can do about it. */
+export function denialMessage(tool: string, reasons: DecisionReason[], budget: boolean): string {
+  const why = reasons.map((r) => r.message).join('; ') || 'no policy permits this call';
+  return budget
+    ? `${tool} is over budget: ${why}. Raise the cap with \`briefcase budgets set\` or wait for the window to reset.`
+    : `Policy denies ${tool}: ${why}. If this is wrong, review the policy with \`briefcase policy show\`.`;
+}
+
+/** The `approval_required` error for a call waiting on `approval`, `fresh` when it was just created. */
+export function approvalError(approval: Approval, fresh: boolean): BriefcaseError {
+  const why = approval.reasons.map((r) => r.message).join('; ');
+  return new BriefcaseError(
+    'approval_required',
+    `${approval.tool} needs a person's approval (${why}). ${fresh ? 'A request was created' : 'The request is still pending'}: approve it with \`briefcase approvals approve ${approval.id}\` before ${approval.expiresAt}, then repeat the same call.`,
+    { approvalId: approval.id, details: { approval } },
+  );
+}

@@ -1,0 +1,181 @@
+import { type Approval, BriefcaseError } from '@briefcase/core';
+import type { ReceiptLog } from '@briefcase/receipts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ADMIN } from '../auth.js';
+import type { ApprovalStore } from '../db/approvals.js';
+import type { Db } from '../db/open.js';
+import type { ApprovalEvents } from '../events.js';
+import { errorResponses, ref } from '../schemas.js';
+
+const SSE_PING_MS = 15_000;
+
+/** What the approval routes read and write; a decision and its receipt share one transaction. */
+export interface ApprovalRouteDeps {
+  db: Db;
+  approvals: ApprovalStore;
+  receipts: ReceiptLog;
+  events: ApprovalEvents;
+  clock: () => Date;
+}
+
+/** A handler that approves or denies the pending approval named in the URL, with its receipt. */
+function decideApproval(deps: ApprovalRouteDeps, decision: 'approved' | 'denied') {
+  return async (request: FastifyRequest) => {
+    const { id } = request.params as { id: string };
+    const reason = (request.body as { reason?: string } | undefined)?.reason;
+    const nowMs = deps.clock().getTime();
+    const approval = deps.db.transaction(() => {
+      const decided = deps.approvals.decide(id, decision, 'local-admin', nowMs, reason);
+      if (decided) {
+        deps.receipts.append(
+          {
+            kind: 'approval_decision',
+            approvalId: decided.id,
+            tool: decided.tool,
+            argsHash: decided.argsHash,
+            decision,
+            by: 'local-admin',
+          },
+          deps.clock(),
+        );
+      }
+      return decided;
+    })();
+    if (!approval) {
+      const existing = deps.approvals.get(id);
+      if (!existing) throw new BriefcaseError('not_found', `No approval has the id ${JSON.stringify(id)}.`);
+      const state = existing.state === 'pending' ? 'expired' : existing.state;
+      throw new BriefcaseError(
+        'invalid_args',
+        `Approval ${id} is ${state}, not pending, so it cannot be ${decision}. List pending ones with \`briefcase approvals list\`.`,
+        { details: { state } },
+      );
+    }
+    deps.events.emit({ type: decision, approval });
+    return { approval };
+  };
+}
+
+/** Registers the admin's approval routes: list, the SSE stream of changes, get one, approve, deny. */
+export function registerApprovalRoutes(app: FastifyInstance, deps: ApprovalRouteDeps): void {
+  const approvalParams = {
+    type: 'object',
+    properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+    required: ['id'],
+  };
+  const approvalResponse = {
+    200: { type: 'object', properties: { approval: ref('Approval') }, required: ['approval'] },
+    ...errorResponses(400, 401, 403, 404, 409),
+  };
+
+  app.get(
+    '/v1/approvals',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        summary: 'List approval requests, newest first',
+        querystring: {
+          type: 'object',
+          properties: {
+            state: { type: 'string', enum: ['pending', 'approved', 'denied', 'expired', 'consumed', 'all'] },
+            limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { approvals: { type: 'array', items: ref('Approval') } },
+            required: ['approvals'],
+          },
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as { state?: Approval['state'] | 'all'; limit?: string };
+      const limit = Math.min(Math.max(Number(q.limit ?? 100), 1), 1000);
+      return { approvals: deps.approvals.list(q.state ?? 'pending', limit) };
+    },
+  );
+
+  app.get(
+    '/v1/approvals/stream',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        summary: 'Server-Sent Events stream of approval changes',
+        description:
+          'First an `event: snapshot` with `{"approvals": [pending…]}`, then `event: approval` with `{"type": "created"|"approved"|"denied"|"expired"|"consumed", "approval": Approval}`. A `: ping` comment every 15 s keeps proxies from closing it.',
+        produces: ['text/event-stream'],
+        response: { 200: { type: 'string', description: 'text/event-stream' }, ...errorResponses(401, 403) },
+      },
+    },
+    (request, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const write = (event: string, data: unknown) =>
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      write('snapshot', { approvals: deps.approvals.list('pending', 1000) });
+      const unsubscribe = deps.events.subscribe((event) => write('approval', event));
+      const ping = setInterval(() => res.write(': ping\n\n'), SSE_PING_MS);
+      const stop = () => {
+        clearInterval(ping);
+        unsubscribe();
+      };
+      request.raw.on('close', stop);
+      res.on('error', stop);
+    },
+  );
+
+  app.get(
+    '/v1/approvals/:id',
+    {
+      config: { roles: ADMIN },
+      schema: { summary: 'One approval request', params: approvalParams, response: approvalResponse },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const approval = deps.approvals.get(id);
+      if (!approval) throw new BriefcaseError('not_found', `No approval has the id ${JSON.stringify(id)}.`);
+      return { approval };
+    },
+  );
+
+  app.post(
+    '/v1/approvals/:id/approve',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        summary: 'Approve a pending request (single use, bound to the exact tool and arguments)',
+        params: approvalParams,
+        body: { type: ['object', 'null'], additionalProperties: false },
+        response: approvalResponse,
+      },
+    },
+    decideApproval(deps, 'approved'),
+  );
+
+  app.post(
+    '/v1/approvals/:id/deny',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        summary: 'Deny a pending request',
+        params: approvalParams,
+        body: {
+          type: ['object', 'null'],
+          properties: { reason: { type: 'string', maxLength: 500 } },
+          additionalProperties: false,
+        },
+        response: approvalResponse,
+      },
+    },
+    decideApproval(deps, 'denied'),
+  );
+}

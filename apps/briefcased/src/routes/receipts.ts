@@ -1,0 +1,114 @@
+import { Readable } from 'node:stream';
+import type { ReceiptLog } from '@briefcase/receipts';
+import type { FastifyInstance } from 'fastify';
+import { ADMIN } from '../auth.js';
+import { errorResponses, ref } from '../schemas.js';
+
+const EXPORT_PAGE = 500;
+
+/** What the receipt routes read: the append-only receipt log. */
+export interface ReceiptRouteDeps {
+  receipts: ReceiptLog;
+}
+
+/** Registers the admin's receipt routes: list (newest first), verify the chain, export as NDJSON. */
+export function registerReceiptRoutes(app: FastifyInstance, deps: ReceiptRouteDeps): void {
+  app.get(
+    '/v1/receipts',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        summary: 'List receipts, newest first',
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
+            before: { type: 'string', pattern: '^[0-9]{1,15}$' },
+            kind: { type: 'string', maxLength: 64 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { receipts: { type: 'array', items: ref('Receipt') } },
+            required: ['receipts'],
+          },
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as { limit?: string; before?: string; kind?: string };
+      return {
+        receipts: deps.receipts.list({
+          limit: Math.min(Math.max(Number(q.limit ?? 50), 1), 1000),
+          ...(q.before !== undefined ? { beforeSeq: Number(q.before) } : {}),
+          ...(q.kind !== undefined ? { kind: q.kind } : {}),
+        }),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/receipts/verify',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        summary: 'Walk the receipt chain and report the first broken link',
+        body: { type: ['object', 'null'] },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              ok: { type: 'boolean' },
+              count: { type: 'integer' },
+              head: {
+                type: 'object',
+                properties: { seq: { type: 'integer' }, hash: { type: 'string' } },
+                required: ['seq', 'hash'],
+              },
+              brokenAt: { type: 'integer' },
+              reason: { type: 'string' },
+            },
+            required: ['ok', 'count'],
+          },
+          ...errorResponses(401, 403),
+        },
+      },
+    },
+    async () => deps.receipts.verify(),
+  );
+
+  app.get(
+    '/v1/receipts/export',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        summary: 'Every receipt, oldest first, as NDJSON (one receipt per line)',
+        produces: ['application/x-ndjson'],
+        response: {
+          200: { type: 'string', description: 'application/x-ndjson' },
+          ...errorResponses(401, 403),
+        },
+      },
+    },
+    async (_request, reply) => {
+      // Pages, not one long-lived cursor: better-sqlite3 refuses writes on a connection while an
+      // iterator is open, and tool calls must keep writing receipts while a slow reader exports.
+      const lines = (function* () {
+        let fromSeq = 1;
+        for (;;) {
+          const page: string[] = [];
+          for (const receipt of deps.receipts.iterate({ fromSeq })) {
+            page.push(`${JSON.stringify(receipt)}\n`);
+            fromSeq = receipt.seq + 1;
+            if (page.length === EXPORT_PAGE) break;
+          }
+          if (page.length > 0) yield page.join('');
+          if (page.length < EXPORT_PAGE) return;
+        }
+      })();
+      return reply.type('application/x-ndjson').send(Readable.from(lines));
+    },
+  );
+}

@@ -1,0 +1,112 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ANY_ROLE } from '../auth.js';
+import { toBriefcaseError } from '../errors.js';
+import type { Pipeline } from '../pipeline/call.js';
+import { errorResponses, ref } from '../schemas.js';
+import type { ToolRegistry } from '../tools/registry.js';
+
+/** What the tool routes read: the catalog, and the pipeline every call goes through. */
+export interface ToolRouteDeps {
+  registry: ToolRegistry;
+  pipeline: Pipeline;
+}
+
+/** Registers GET /v1/tools (the catalog) and POST /v1/tools/call (both roles). */
+export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): void {
+  app.get(
+    '/v1/tools',
+    {
+      config: { roles: ANY_ROLE },
+      schema: {
+        summary: 'The tool catalog',
+        response: {
+          200: {
+            type: 'object',
+            properties: { tools: { type: 'array', items: ref('Tool') } },
+            required: ['tools'],
+          },
+          ...errorResponses(401),
+        },
+      },
+    },
+    async () => ({
+      tools: deps.registry.list().map(({ definition: d }) => ({
+        name: d.name,
+        description: d.description,
+        inputSchema: d.inputSchema,
+        ...(d.outputSchema ? { outputSchema: d.outputSchema } : {}),
+        category: d.category,
+        effect: d.effect,
+        costMicroUsd: d.costMicroUsd,
+        source: d.source,
+      })),
+    }),
+  );
+
+  app.post(
+    '/v1/tools/call',
+    {
+      config: { roles: ANY_ROLE },
+      attachValidation: true,
+      schema: {
+        summary: 'Call a tool through the enforcement pipeline',
+        description:
+          'Validates, decides (policy, budget, risk), asks for approval when needed, executes, redacts and writes a receipt. Every attempt, successful or not, writes exactly one receipt; errors carry `details.receiptSeq`. After a person approves, repeat the exact same call (with or without `approvalId`).',
+        body: {
+          type: 'object',
+          properties: {
+            tool: { type: 'string', minLength: 1, maxLength: 256 },
+            args: { type: 'object' },
+            approvalId: { type: 'string', maxLength: 64 },
+          },
+          required: ['tool'],
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              result: {},
+              provenance: {
+                type: 'object',
+                properties: {
+                  tool: { type: 'string' },
+                  source: ref('ToolSource'),
+                  receiptSeq: { type: 'integer' },
+                  receiptHash: { type: 'string' },
+                  costMicroUsd: { type: 'integer' },
+                  approvalId: { type: ['string', 'null'] },
+                  redactions: { type: 'integer' },
+                  durationMs: { type: 'number' },
+                },
+                required: [
+                  'tool',
+                  'source',
+                  'receiptSeq',
+                  'receiptHash',
+                  'costMicroUsd',
+                  'approvalId',
+                  'durationMs',
+                ],
+              },
+            },
+            required: ['result', 'provenance'],
+          },
+          ...errorResponses(400, 401, 402, 403, 404, 409, 413, 415, 424, 500, 502),
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = { role: request.role ?? 'agent', agent: 'default' } as const;
+      if (request.validationError) {
+        throw deps.pipeline.recordRejectedAttempt(
+          caller,
+          toBriefcaseError(request.validationError as FastifyError).error,
+        );
+      }
+      const body = request.body as { tool: string; args?: unknown; approvalId?: string };
+      const outcome = await deps.pipeline.callTool(body, caller);
+      return reply.send(outcome);
+    },
+  );
+}

@@ -462,6 +462,26 @@ describe('with a running daemon', () => {
     expect((await run(dataDir, '--help')).code).toBe(0);
   });
 
+  it('receipts verify --head detects receipts deleted after a recorded head', async () => {
+    const first = await run(dataDir, 'receipts', 'verify');
+    const head = /--head (\d+:[0-9a-f]{64})/.exec(first.stderr)?.[1];
+    expect(head, first.stderr).toBeDefined();
+    expect((await run(dataDir, 'receipts', 'verify', '--head', head as string)).code).toBe(0);
+    expect((await run(dataDir, 'receipts', 'verify', '--head', 'not-a-head')).code).toBe(2);
+    // Delete the newest receipt: the chain alone still verifies, the recorded head does not.
+    const db = new Database(join(dataDir, 'briefcase.db'));
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.prepare('DELETE FROM receipts WHERE seq = (SELECT max(seq) FROM receipts)').run();
+    } finally {
+      db.close();
+    }
+    expect((await run(dataDir, 'receipts', 'verify')).code).toBe(0);
+    const truncated = await run(dataDir, 'receipts', 'verify', '--head', head as string);
+    expect(truncated.code).toBe(15);
+    expect(truncated.stdout).toMatch(/BROKEN/);
+  });
+
   it('receipts verify exits 15 once a stored receipt is edited behind the daemon', async () => {
     // Edit receipt 2's body in place, the way an attacker with file access would
     // (columns per RECEIPTS_SCHEMA_SQL in @briefcase/receipts).

@@ -79,7 +79,13 @@ export interface BriefcaseClient {
     signal?: AbortSignal,
   ): Promise<void>;
   listReceipts(options?: ListReceiptsOptions & RequestOptions): Promise<Receipt[]>;
-  verifyReceipts(options?: RequestOptions): Promise<ReceiptVerification>;
+  /**
+   * Walks the chain. With `expectedHead` (a `{seq, hash}` recorded earlier) it also detects that
+   * receipts after that point were deleted, which a hash chain alone cannot show.
+   */
+  verifyReceipts(
+    options?: RequestOptions & { expectedHead?: { seq: number; hash: string } },
+  ): Promise<ReceiptVerification>;
   /** All receipts, ascending seq, parsed one NDJSON line at a time. */
   exportReceipts(options?: RequestOptions): AsyncIterable<Receipt>;
   /** The export's raw NDJSON lines (each checked to be a receipt object), byte-for-byte as sent. */
@@ -403,7 +409,12 @@ export function createClient(options: ClientOptions = {}): BriefcaseClient {
     },
 
     async verifyReceipts(opts = {}) {
-      const body = await json({ method: 'POST', path: '/v1/receipts/verify', body: {}, signal: opts.signal });
+      const body = await json({
+        method: 'POST',
+        path: '/v1/receipts/verify',
+        body: opts.expectedHead ? { expectedHead: opts.expectedHead } : {},
+        signal: opts.signal,
+      });
       if (typeof body.ok !== 'boolean' || typeof body.count !== 'number') {
         throw unexpected('POST /v1/receipts/verify', 'missing ok or count');
       }

@@ -55,7 +55,23 @@ export function registerReceiptRoutes(app: FastifyInstance, deps: ReceiptRouteDe
       config: { roles: ADMIN },
       schema: {
         summary: 'Walk the receipt chain and report the first broken link',
-        body: { type: ['object', 'null'] },
+        description:
+          'A hash chain alone cannot show that its newest receipts were deleted. Pass a head recorded earlier (from a previous verify or export) as `expectedHead` to detect that too.',
+        body: {
+          type: ['object', 'null'],
+          properties: {
+            expectedHead: {
+              type: 'object',
+              properties: {
+                seq: { type: 'integer', minimum: 0 },
+                hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+              },
+              required: ['seq', 'hash'],
+              additionalProperties: false,
+            },
+          },
+          additionalProperties: false,
+        },
         response: {
           200: {
             type: 'object',
@@ -76,7 +92,11 @@ export function registerReceiptRoutes(app: FastifyInstance, deps: ReceiptRouteDe
         },
       },
     },
-    async () => deps.receipts.verify(),
+    async (request) => {
+      const expectedHead = (request.body as { expectedHead?: { seq: number; hash: string } } | null)
+        ?.expectedHead;
+      return deps.receipts.verify(expectedHead ? { expectedHead } : {});
+    },
   );
 
   app.get(

@@ -64,9 +64,11 @@ export function registerReceipts(program: Command, act: ActionFactory): void {
   receipts
     .command('verify')
     .description('recompute every hash link of the receipt chain')
+    .option('--head <seq:hash>', 'a head recorded earlier: also detect receipts deleted after it')
     .action(
-      act(async (ctx) => {
-        const result = await ctx.client().verifyReceipts();
+      act<{ head?: string }>(async (ctx, _args, options) => {
+        const expectedHead = options.head === undefined ? undefined : parseHead(options.head);
+        const result = await ctx.client().verifyReceipts(expectedHead ? { expectedHead } : {});
         if (ctx.json) printJson(ctx, result);
         if (!result.ok) {
           if (!ctx.json) {
@@ -79,6 +81,11 @@ export function registerReceipts(program: Command, act: ActionFactory): void {
         if (!ctx.json) {
           const head = result.head ? `, head ${result.head.seq} ${inlineSafe(String(result.head.hash))}` : '';
           ctx.io.out(`receipt chain intact: ${plural(result.count, 'receipt')}${head}\n`);
+          if (result.head && result.head.seq > 0) {
+            ctx.io.err(
+              `keep this head to detect deleted receipts later: briefcase receipts verify --head ${result.head.seq}:${inlineSafe(String(result.head.hash))}\n`,
+            );
+          }
         }
         return 0;
       }),
@@ -142,4 +149,11 @@ async function exportToFile(ctx: CommandContext, target: string): Promise<number
     throw error;
   }
   return count;
+}
+
+/** Parses `SEQ:HASH` as printed by `receipts verify`. */
+function parseHead(text: string): { seq: number; hash: string } {
+  const match = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text.trim());
+  if (!match) throw new UsageError('--head takes SEQ:HASH as printed by `briefcase receipts verify`');
+  return { seq: Number(match[1]), hash: match[2] as string };
 }

@@ -232,3 +232,41 @@ describe('receipt export', () => {
     expect(JSON.parse(lines[0] as string).seq).toBe(1);
   });
 });
+
+describe('waiting for a decision (waitMs)', () => {
+  async function pendingId(text: string): Promise<string> {
+    for (let i = 0; i < 100; i++) {
+      const pending = (await t.api('GET', '/v1/approvals')).json.approvals;
+      const match = pending.find((a: { summary: string }) => a.summary.includes(text));
+      if (match) return match.id;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('no approval request appeared');
+  }
+
+  it('holds the call until a person approves, then runs it', async () => {
+    const call = t.call('note_add', { text: 'held' }, { waitMs: 10_000 });
+    await approve(await pendingId('held'));
+    const reply = await call;
+    expect(reply.status).toBe(200);
+    expect(reply.json.result).toHaveProperty('id');
+  });
+
+  it('reports a denial made while waiting', async () => {
+    const call = t.call('note_add', { text: 'refused' }, { waitMs: 10_000 });
+    await t.api('POST', `/v1/approvals/${await pendingId('refused')}/deny`, { reason: 'nope' });
+    const reply = await call;
+    expect(reply.status).toBe(403);
+    expect(reply.json.error.code).toBe('denied');
+  });
+
+  it('answers approval_required when nobody decides in time', async () => {
+    const reply = await t.call('note_add', { text: 'ignored' }, { waitMs: 300 });
+    expect(reply.status).toBe(409);
+    expect(reply.json.error.code).toBe('approval_required');
+  });
+
+  it('rejects a wait longer than two minutes', async () => {
+    expect((await t.call('echo', { text: 'x' }, { waitMs: 120_001 })).json.error.code).toBe('invalid_args');
+  });
+});

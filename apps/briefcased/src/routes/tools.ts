@@ -1,7 +1,11 @@
+import { isBriefcaseError } from '@briefcase/core';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
+import type { ApprovalStore } from '../db/approvals.js';
 import { toBriefcaseError } from '../errors.js';
+import type { ApprovalEvents } from '../events.js';
 import type { Pipeline } from '../pipeline/call.js';
+import { MAX_APPROVAL_WAIT_MS, waitForDecision } from '../pipeline/wait.js';
 import { errorResponses, ref } from '../schemas.js';
 import type { ToolRegistry } from '../tools/registry.js';
 
@@ -9,6 +13,8 @@ import type { ToolRegistry } from '../tools/registry.js';
 export interface ToolRouteDeps {
   registry: ToolRegistry;
   pipeline: Pipeline;
+  approvals: ApprovalStore;
+  events: ApprovalEvents;
 }
 
 /** Registers GET /v1/tools (the catalog) and POST /v1/tools/call (both roles). */
@@ -58,6 +64,13 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
             tool: { type: 'string', minLength: 1, maxLength: 256 },
             args: { type: 'object' },
             approvalId: { type: 'string', maxLength: 64 },
+            waitMs: {
+              type: 'integer',
+              minimum: 0,
+              maximum: MAX_APPROVAL_WAIT_MS,
+              description:
+                'When the call needs approval, hold the request up to this long while a person decides; approved in time, the call runs and its result is returned.',
+            },
           },
           required: ['tool'],
           additionalProperties: false,
@@ -104,9 +117,32 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
           toBriefcaseError(request.validationError as FastifyError).error,
         );
       }
-      const body = request.body as { tool: string; args?: unknown; approvalId?: string };
-      const outcome = await deps.pipeline.callTool(body, caller);
-      return reply.send(outcome);
+      const { waitMs, ...call } = request.body as {
+        tool: string;
+        args?: unknown;
+        approvalId?: string;
+        waitMs?: number;
+      };
+      try {
+        return reply.send(await deps.pipeline.callTool(call, caller));
+      } catch (error) {
+        if (!waitMs || !isBriefcaseError(error) || error.code !== 'approval_required' || !error.approvalId) {
+          throw error;
+        }
+        const closed = new AbortController();
+        request.raw.once('close', () => closed.abort());
+        const decided = await waitForDecision(
+          deps.approvals,
+          deps.events,
+          error.approvalId,
+          waitMs,
+          closed.signal,
+        );
+        if (!decided) throw error;
+        // The decision is not taken from the wait: the call runs the whole pipeline again, which uses
+        // the approval (or reports the denial) and writes its own receipt.
+        return reply.send(await deps.pipeline.callTool({ ...call, approvalId: error.approvalId }, caller));
+      }
     },
   );
 }

@@ -1,0 +1,118 @@
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { UpstreamErrorReason } from './errors.js';
+
+/** Called once when the HTTP layer sees something that poisons the whole session. */
+export type FatalHook = (reason: UpstreamErrorReason, message: string) => void;
+
+/** Thrown into a response body stream that went past its byte cap. */
+export class ResponseTooLargeError extends Error {
+  constructor(limit: number) {
+    super(`response exceeded ${limit} bytes`);
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+/** Thrown instead of fetching a URL other than the configured one. */
+export class ForeignUrlError extends Error {
+  constructor() {
+    super('refused a request to a URL other than the configured server URL');
+    this.name = 'ForeignUrlError';
+  }
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * A byte-counting pass-through. For `application/json` bodies the whole body is one message, so
+ * the cap applies to the total. For `text/event-stream` (SSE, long-lived and carrying many messages)
+ * the cap applies to each event: the count restarts at every blank line, which ends an event
+ * (WHATWG HTML §9.2.6, "Interpreting an event stream"). Past the cap the stream errors, which aborts
+ * the underlying connection, so at most `limit` bytes of one message are ever buffered.
+ */
+export function byteCapTransform(
+  limit: number,
+  perEvent: boolean,
+  onExceeded: () => void,
+): TransformStream<Uint8Array, Uint8Array> {
+  let total = 0;
+  let lineBytes = 0;
+  const fail = (controller: TransformStreamDefaultController<Uint8Array>) => {
+    onExceeded();
+    controller.error(new ResponseTooLargeError(limit));
+  };
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      if (!perEvent) {
+        total += chunk.byteLength;
+        if (total > limit) return fail(controller);
+        controller.enqueue(chunk);
+        return;
+      }
+      let start = 0;
+      while (start < chunk.length) {
+        const newline = chunk.indexOf(LF, start);
+        const end = newline === -1 ? chunk.length : newline;
+        let segment = end - start;
+        // A CR just before LF (or at a chunk edge) is part of the line ending, not content.
+        if (segment > 0 && chunk[end - 1] === CR) segment -= 1;
+        lineBytes += segment;
+        total += end - start;
+        if (total > limit) return fail(controller);
+        if (newline === -1) break;
+        if (lineBytes === 0)
+          total = 0; // blank line: the event is complete
+        else total += 1; // the LF of a content line belongs to the event
+        lineBytes = 0;
+        start = newline + 1;
+      }
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+function mediaType(contentType: string | null): string {
+  return (contentType ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+}
+
+/**
+ * The fetch given to the SDK's HTTP transports. It
+ * - refuses any URL the `allow` predicate rejects (no redirect or endpoint can point it elsewhere),
+ * - never follows redirects itself (`redirect: 'manual'`),
+ * - reports HTTP 401 as `auth_required`,
+ * - caps response bodies at `maxBytes` per message (see {@link byteCapTransform}) and reports
+ *   `too_large` when the cap trips.
+ */
+export function createGuardedFetch(options: {
+  allow: (url: URL) => boolean;
+  maxBytes: number;
+  onFatal: FatalHook;
+  baseFetch?: typeof fetch;
+}): FetchLike {
+  const baseFetch = options.baseFetch ?? fetch;
+  return async (input, init) => {
+    const target = new URL(typeof input === 'string' ? input : input.href);
+    if (!options.allow(target)) {
+      options.onFatal('protocol', 'tried to reach a URL other than the configured one (redirect refused)');
+      throw new ForeignUrlError();
+    }
+    const response = await baseFetch(target, { ...init, redirect: 'manual' });
+    if (response.status === 401) {
+      options.onFatal('auth_required', 'answered HTTP 401');
+    }
+    if (response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
+    const perEvent = mediaType(response.headers.get('content-type')) === 'text/event-stream';
+    const body = response.body.pipeThrough(
+      byteCapTransform(options.maxBytes, perEvent, () =>
+        options.onFatal('too_large', `sent a message larger than the ${options.maxBytes}-byte limit`),
+      ),
+    );
+    return new Response(body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}

@@ -1,0 +1,38 @@
+export {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  isValidServerName,
+  type NormalizedServerConfig,
+  STDIO_DEFAULT_PATH,
+  type UpstreamServerConfig,
+  type UpstreamTransport,
+  validateServerConfig,
+  validateServerUrl,
+} from './config.js';
+export { isUpstreamError, UpstreamError, type UpstreamErrorReason } from './errors.js';
+export {
+  detectInstructionLikeText,
+  INSTRUCTION_RULES,
+  type InstructionRule,
+  LONG_DESCRIPTION_CHARS,
+} from './instruction-text.js';
+export {
+  createUpstreamPool,
+  MAX_TOOL_PAGES,
+  MAX_TOOLS_PER_SERVER,
+  type UpstreamCallOptions,
+  type UpstreamCallResult,
+  type UpstreamLogger,
+  type UpstreamLogLevel,
+  type UpstreamPool,
+  type UpstreamPoolOptions,
+  type UpstreamServerStatus,
+} from './pool.js';
+export {
+  type DroppedTool,
+  isValidToolName,
+  MAX_TOOL_DEFINITION_BYTES,
+  sanitizeTools,
+  toolDefinitionHash,
+  type UpstreamTool,
+} from './tools.js';

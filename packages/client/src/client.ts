@@ -289,6 +289,7 @@ export function createClient(options: ClientOptions = {}): BriefcaseClient {
     async callTool(call, opts = {}) {
       const request: Record<string, unknown> = { tool: call.tool, args: call.args ?? {} };
       if (call.approvalId !== undefined) request.approvalId = call.approvalId;
+      if (call.waitMs !== undefined) request.waitMs = call.waitMs;
       const body = await json({ method: 'POST', path: '/v1/tools/call', body: request, signal: opts.signal });
       if (!('result' in body) || !isRecord(body.provenance))
         throw unexpected('POST /v1/tools/call', 'missing result or provenance');

@@ -53,6 +53,12 @@ export interface CallToolRequest {
   tool: string;
   args?: Record<string, unknown>;
   approvalId?: string;
+  /**
+   * When the call needs approval, let the daemon hold the request up to this many milliseconds
+   * (integer, 0..120000) while a person decides: approved in time, the call runs and its result is
+   * returned; denied, it fails with `denied`; still pending, it fails with `approval_required`.
+   */
+  waitMs?: number;
 }
 
 /** Where a result came from and what it cost. */

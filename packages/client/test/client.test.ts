@@ -141,6 +141,24 @@ describe('responses', () => {
     expect((error as BriefcaseError).details).toMatchObject({ receiptSeq: 4 });
   });
 
+  it('sends waitMs and approvalId only when given', async () => {
+    const bodies: unknown[] = [];
+    handler = async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      res.end(JSON.stringify({ result: {}, provenance: { tool: 'echo' } }));
+    };
+    await listen();
+    const client = createClient({ dataDir });
+    await client.callTool({ tool: 'echo', args: { text: 'a' } });
+    await client.callTool({ tool: 'note_add', args: { text: 'b' }, approvalId: 'ap_1', waitMs: 1500 });
+    expect(bodies).toEqual([
+      { tool: 'echo', args: { text: 'a' } },
+      { tool: 'note_add', args: { text: 'b' }, approvalId: 'ap_1', waitMs: 1500 },
+    ]);
+  });
+
   it.each([
     ['HTML', '<html>bad gateway</html>'],
     ['an unknown code', '{"error":{"code":"totally_new","message":"x"}}'],

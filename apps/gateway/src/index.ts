@@ -1,0 +1,19 @@
+export { type GatewayCliIo, parseHostPort, runGatewayCli } from './cli.js';
+export { type ClientConfigOptions, printClientConfig } from './client-config.js';
+export {
+  DAEMON_UNREACHABLE_MESSAGE,
+  INTERNAL_MESSAGE,
+  TOKEN_REJECTED_MESSAGE,
+  TOOL_LEVEL_CODES,
+} from './errors.js';
+export { type HttpGateway, type HttpGatewayOptions, isLoopbackHost, startHttpGateway } from './http.js';
+export {
+  createGatewayServer,
+  type GatewayServerOptions,
+  logToStderr,
+  MAX_APPROVAL_WAIT_MS,
+} from './server.js';
+export { runStdioGateway, type StdioGateway, type StdioGatewayOptions } from './stdio.js';
+export { GATEWAY_TOKEN_FILE, loadOrCreateGatewayToken } from './token.js';
+export { META_KEYS } from './tools.js';
+export { GATEWAY_VERSION } from './version.js';

@@ -9,9 +9,11 @@ import type { BudgetStore } from './db/budgets.js';
 import type { Db } from './db/open.js';
 import { sendError, toBriefcaseError } from './errors.js';
 import type { ApprovalEvents } from './events.js';
+import type { McpManager } from './mcp/manager.js';
 import type { Pipeline } from './pipeline/call.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerBudgetRoutes } from './routes/budgets.js';
+import { registerMcpRoutes } from './routes/mcp.js';
 import { type PolicyHolder, registerPolicyRoutes } from './routes/policy.js';
 import { registerReceiptRoutes } from './routes/receipts.js';
 import { registerSystemRoutes } from './routes/system.js';
@@ -40,6 +42,7 @@ export interface AppDeps {
   budgets: BudgetStore;
   events: ApprovalEvents;
   policy: PolicyHolder;
+  mcp: McpManager;
   authenticate: (authorization: string | undefined) => Role | undefined;
   status: () => Record<string, unknown>;
   logger?: Logger;
@@ -171,6 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerReceiptRoutes(app, routeDeps);
   registerBudgetRoutes(app, routeDeps);
   registerPolicyRoutes(app, routeDeps);
+  registerMcpRoutes(app, routeDeps);
 
   return app;
 }

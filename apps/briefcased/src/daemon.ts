@@ -1,8 +1,10 @@
-import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATA_DIR_LAYOUT } from '@briefcase/core';
+import { createUpstreamPool } from '@briefcase/mcp-upstream';
 import { type CompiledPolicy, compilePolicy, DEFAULT_POLICY } from '@briefcase/policy';
 import { openReceiptLog } from '@briefcase/receipts';
 import { openSecretStore, type SecretStore } from '@briefcase/secrets';
@@ -13,10 +15,12 @@ import { buildApp, type PolicyHolder } from './app.js';
 import { createTokenAuthenticator, loadOrCreateToken } from './auth.js';
 import { createApprovalStore } from './db/approvals.js';
 import { createBudgetStore } from './db/budgets.js';
+import { createMcpStore } from './db/mcp.js';
 import { type Db, type Durability, openDatabase } from './db/open.js';
 import { createPolicyStore } from './db/policy.js';
 import { createToolStatsStore } from './db/stats.js';
 import { createApprovalEvents } from './events.js';
+import { createMcpManager, type McpManager } from './mcp/manager.js';
 import { createPipeline } from './pipeline/call.js';
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineSettings } from './pipeline/settings.js';
 import { builtinTools, SEED_BUDGETS } from './tools/builtin.js';
@@ -227,6 +231,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     },
   };
 
+  const scratchDir = mkdtempSync(join(tmpdir(), 'briefcase-mcp-'));
+  let mcp: McpManager | undefined;
+  const pool = createUpstreamPool({
+    clientInfo: { name: 'briefcased', version: VERSION },
+    onToolsChanged: (server) => mcp?.onToolsChanged(server),
+  });
   const registry = createToolRegistry([builtinTools, ...(options.providers ?? [])], (tool, why) =>
     log.error({ tool, why }, 'tool left out of the catalog'),
   );
@@ -235,6 +245,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     ...settingsFromEnv(env),
     ...options.settings,
   };
+  mcp = createMcpManager({
+    db,
+    store: createMcpStore(db),
+    pool,
+    secrets,
+    registry,
+    receipts,
+    scratchDir,
+    clock,
+    log,
+  });
+  mcp.start();
   const pipeline = createPipeline({
     db,
     registry,
@@ -260,6 +282,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     budgets,
     events,
     policy,
+    mcp,
     authenticate: createTokenAuthenticator(tokens),
     logger: log,
     tcpPort: () => tcpPort,
@@ -338,6 +361,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         await new Promise<void>((resolve) => tcpServer?.close(() => resolve()));
       }
       await app.close();
+      await mcp?.close();
+      rmSync(scratchDir, { recursive: true, force: true });
       compiled.dispose();
       db.close();
       await tracing.shutdown();

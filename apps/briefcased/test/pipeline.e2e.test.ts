@@ -270,3 +270,28 @@ describe('waiting for a decision (waitMs)', () => {
     expect((await t.call('echo', { text: 'x' }, { waitMs: 120_001 })).json.error.code).toBe('invalid_args');
   });
 });
+
+describe('a caller who disconnects while waiting', () => {
+  it('does not have the call run later on an approval nobody will see', async () => {
+    const { request } = await import('node:http');
+    const req = request({
+      socketPath: t.daemon.socketPath,
+      path: '/v1/tools/call',
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.agent}`, 'content-type': 'application/json' },
+    });
+    req.on('error', () => {});
+    req.end(JSON.stringify({ tool: 'note_add', args: { text: 'gone' }, waitMs: 10_000 }));
+    let id: string | undefined;
+    for (let i = 0; i < 100 && !id; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      id = (await t.api('GET', '/v1/approvals')).json.approvals[0]?.id;
+    }
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    await approve(id as string);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await t.api('GET', `/v1/approvals/${id}`)).json.approval.state).toBe('approved');
+    expect((await t.call('notes_list', {})).json.result.notes).toEqual([]);
+  });
+});

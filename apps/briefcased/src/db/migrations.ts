@@ -73,4 +73,37 @@ CREATE TABLE tool_stats (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'remote MCP servers and their pinned tool definitions',
+    sql: `
+CREATE TABLE mcp_servers (
+  name TEXT PRIMARY KEY,
+  transport TEXT NOT NULL CHECK (transport IN ('streamable_http','sse','stdio')),
+  url TEXT,
+  command_json TEXT,
+  env_names_json TEXT NOT NULL DEFAULT '[]',
+  prefix INTEGER NOT NULL CHECK (prefix IN (0,1)),
+  trust_annotations INTEGER NOT NULL CHECK (trust_annotations IN (0,1)),
+  cost_micro_usd INTEGER NOT NULL CHECK (cost_micro_usd >= 0),
+  created_at_ms INTEGER NOT NULL
+);
+
+-- One row per upstream tool. 'active' tools are offered with their pinned definition; a tool whose
+-- definition changed (or that appeared after the server was added) is 'quarantined' until a person
+-- accepts the pending definition.
+CREATE TABLE mcp_tools (
+  server TEXT NOT NULL REFERENCES mcp_servers (name) ON DELETE CASCADE,
+  tool TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active','quarantined')),
+  pinned_hash TEXT,
+  pinned_json TEXT,
+  pending_hash TEXT,
+  pending_json TEXT,
+  flags_json TEXT NOT NULL DEFAULT '[]',
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (server, tool)
+);
+`,
+  },
 ];

@@ -22,9 +22,29 @@ const ajv = addFormats(
   }),
 );
 
-/** Compiles a tool's input schema once. Throws when the schema is invalid under strict mode. */
-export function compileArgsSchema(schema: JsonSchema): ValidateFunction {
-  return ajv.compile(schema);
+// Remote MCP servers declare their own schemas, often draft-07 with keywords or formats we do not
+// know. They get a lenient instance (unknown keywords and formats are ignored, never fatal), silent
+// so that a hostile schema cannot flood the daemon's output; validation itself is just as strict.
+const lenientAjv = addFormats(
+  new Ajv2020({
+    strict: false,
+    allErrors: true,
+    coerceTypes: false,
+    useDefaults: false,
+    validateFormats: true,
+    logger: false,
+  }),
+);
+
+/**
+ * Compiles a tool's input schema once. Our own schemas compile under strict mode (a mistake is a
+ * bug); a remote server's schema (`origin: 'remote'`) compiles leniently, without its `$schema` and
+ * `$id` (they name drafts and ids that would collide between servers). Throws when it does not compile.
+ */
+export function compileArgsSchema(schema: JsonSchema, origin: 'own' | 'remote' = 'own'): ValidateFunction {
+  if (origin === 'own') return ajv.compile(schema);
+  const { $schema: _draft, $id: _id, ...rest } = schema;
+  return lenientAjv.compile(rest);
 }
 
 /** One schema violation, located by an RFC 6901 JSON pointer into the arguments. */

@@ -129,8 +129,11 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
         if (!waitMs || !isBriefcaseError(error) || error.code !== 'approval_required' || !error.approvalId) {
           throw error;
         }
+        // The request stream closed once Fastify read the body; the response closes when the caller
+        // goes away. A caller who left must not have the call run on an approval nobody will see.
         const closed = new AbortController();
-        request.raw.once('close', () => closed.abort());
+        reply.raw.once('close', () => closed.abort());
+        if (reply.raw.destroyed || request.raw.socket.destroyed) closed.abort();
         const decided = await waitForDecision(
           deps.approvals,
           deps.events,

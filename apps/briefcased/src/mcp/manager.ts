@@ -1,0 +1,467 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BriefcaseError, isBriefcaseError, type ToolDefinition } from '@briefcase/core';
+import {
+  detectInstructionLikeText,
+  isValidServerName,
+  toolDefinitionHash,
+  type UpstreamPool,
+  type UpstreamServerConfig,
+  type UpstreamTool,
+  validateServerUrl,
+} from '@briefcase/mcp-upstream';
+import type { ReceiptLog } from '@briefcase/receipts';
+import type { SecretStore } from '@briefcase/secrets';
+import type { McpServerRecord, McpStore, McpToolDefinition, McpToolRecord, McpTransport } from '../db/mcp.js';
+import type { Db } from '../db/open.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import type { ToolSpec } from '../tools/types.js';
+
+/** The registry provider id under which every remote tool is published. */
+export const MCP_PROVIDER_ID = 'mcp';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Top-level fields of an MCP CallToolResult that may leave the daemon. */
+const RESULT_FIELDS = ['content', 'structuredContent', 'isError'];
+
+export interface AddServerInput {
+  name: string;
+  url?: string;
+  command?: string[];
+  /** `sse` selects the older HTTP+SSE transport for a URL; default Streamable HTTP. */
+  transport?: McpTransport;
+  env?: Record<string, string>;
+  prefix?: boolean;
+  trustAnnotations?: boolean;
+  costMicroUsd?: number;
+}
+
+export interface McpToolView {
+  name: string;
+  upstreamName: string;
+  state: 'active' | 'quarantined';
+  change: 'none' | 'new' | 'changed';
+  description: string;
+  flags: string[];
+}
+
+export interface McpServerView extends McpServerRecord {
+  status: { connected: boolean; lastError: string | null; authorization: 'none' | 'oauth_required' };
+  tools: McpToolView[];
+}
+
+export interface McpManagerDeps {
+  db: Db;
+  store: McpStore;
+  pool: UpstreamPool;
+  secrets: SecretStore;
+  registry: ToolRegistry;
+  receipts: ReceiptLog;
+  /** Parent of the per-server working directories of stdio servers (outside the data dir). */
+  scratchDir: string;
+  clock: () => Date;
+  log: { warn(fields: object, msg: string): void; error(fields: object, msg: string): void };
+}
+
+const envSecretId = (server: string, name: string) => `mcp.${server}.env.${name}`;
+const catalogName = (server: McpServerRecord, tool: string) =>
+  server.prefix ? `${server.name}__${tool}` : tool;
+
+function asDefinition(tool: UpstreamTool): McpToolDefinition {
+  return {
+    name: tool.name,
+    ...(tool.title !== undefined ? { title: tool.title } : {}),
+    ...(tool.description !== undefined ? { description: tool.description } : {}),
+    inputSchema: tool.inputSchema as Record<string, unknown>,
+    ...(tool.outputSchema !== undefined
+      ? { outputSchema: tool.outputSchema as Record<string, unknown> }
+      : {}),
+    ...(tool.annotations !== undefined ? { annotations: tool.annotations } : {}),
+  };
+}
+
+const flagsOf = (tool: UpstreamTool) => detectInstructionLikeText(tool);
+
+/**
+ * Remote MCP servers behind briefcased: registration, tool pinning and quarantine, and the catalog
+ * entries through which their tools go down the same pipeline as built-in ones.
+ */
+export function createMcpManager(deps: McpManagerDeps) {
+  const { db, store, pool, secrets, registry, receipts, clock, log } = deps;
+  const authRequired = new Set<string>();
+
+  async function configFor(server: McpServerRecord): Promise<UpstreamServerConfig> {
+    if (server.transport === 'stdio') {
+      const env: Record<string, string> = {};
+      for (const name of server.envNames) {
+        const value = await secrets.get(envSecretId(server.name, name));
+        if (value !== null) env[name] = value.reveal();
+      }
+      const cwd = join(deps.scratchDir, server.name);
+      mkdirSync(cwd, { recursive: true, mode: 0o700 });
+      return { name: server.name, transport: 'stdio', command: server.command ?? [], env, cwd };
+    }
+    return { name: server.name, transport: server.transport, url: server.url ?? '' };
+  }
+
+  function toolSpec(server: McpServerRecord, record: McpToolRecord): ToolSpec | undefined {
+    const pinned = record.pinned;
+    if (record.state !== 'active' || pinned === null) return undefined;
+    const readOnly = server.trustAnnotations && pinned.annotations?.readOnlyHint === true;
+    const definition: ToolDefinition = {
+      name: catalogName(server, record.tool),
+      description: pinned.description ?? pinned.title ?? `Tool ${record.tool} of MCP server ${server.name}`,
+      inputSchema: pinned.inputSchema,
+      ...(pinned.outputSchema ? { outputSchema: pinned.outputSchema } : {}),
+      category: 'mcp',
+      // A server's own read-only hint is only believed when a person said to trust it.
+      effect: readOnly ? 'read' : 'write',
+      costMicroUsd: server.costMicroUsd,
+      outputAllowlist: RESULT_FIELDS,
+      source: { kind: 'mcp', server: server.name, upstreamName: record.tool },
+    };
+    return {
+      definition,
+      executor: {
+        mode: 'external',
+        run: async (args, ctx) => {
+          const current = store.server(server.name);
+          if (!current) throw new BriefcaseError('not_found', `MCP server ${server.name} was removed.`);
+          const config = await configFor(current);
+          await assertUnchanged(current, record.tool, config);
+          return pool.callTool(config, record.tool, args, { signal: ctx.signal });
+        },
+      },
+    };
+  }
+
+  /** Republishes the catalog from the pinned definitions: the agent sees exactly what was reviewed. */
+  function publish() {
+    const specs: ToolSpec[] = [];
+    for (const server of store.servers()) {
+      for (const record of store.tools(server.name)) {
+        const spec = toolSpec(server, record);
+        if (spec) specs.push(spec);
+      }
+    }
+    for (const { tool, why } of registry.replace(MCP_PROVIDER_ID, specs)) {
+      log.warn({ tool, why }, 'remote tool left out of the catalog');
+    }
+  }
+
+  /** A rug pull caught at call time: the live definition differs from the pinned one. */
+  async function assertUnchanged(server: McpServerRecord, tool: string, config: UpstreamServerConfig) {
+    const live = (await pool.listTools(config)).find((t) => t.name === tool);
+    const record = store.tools(server.name).find((t) => t.tool === tool);
+    if (live && record && toolDefinitionHash(live) === record.pinnedHash) return;
+    await reconcile(server, live ? [live] : [], { only: tool });
+    throw new BriefcaseError(
+      'denied',
+      `The definition of ${tool} on MCP server ${server.name} changed since a person reviewed it, so it is quarantined. Review it with \`briefcase mcp review ${server.name}\`.`,
+    );
+  }
+
+  /**
+   * Compares live tools with the pins. Unchanged tools stay; changed and new ones are quarantined with
+   * the live definition pending; tools that disappeared are dropped. `initial` pins everything (add).
+   */
+  async function reconcile(
+    server: McpServerRecord,
+    live: UpstreamTool[],
+    options: { initial?: boolean; only?: string } = {},
+  ) {
+    const nowMs = clock().getTime();
+    const records = new Map(store.tools(server.name).map((r) => [r.tool, r]));
+    const changes: Array<{ tool: string; change: 'new' | 'changed' | 'removed' | 'restored' }> = [];
+    db.transaction(() => {
+      for (const tool of live) {
+        const hash = toolDefinitionHash(tool);
+        const record = records.get(tool.name);
+        const definition = asDefinition(tool);
+        const flags = flagsOf(tool);
+        if (options.initial) {
+          store.saveTool(
+            {
+              server: server.name,
+              tool: tool.name,
+              state: 'active',
+              pinnedHash: hash,
+              pinned: definition,
+              pendingHash: null,
+              pending: null,
+              flags,
+            },
+            nowMs,
+          );
+        } else if (!record) {
+          changes.push({ tool: tool.name, change: 'new' });
+          store.saveTool(
+            {
+              server: server.name,
+              tool: tool.name,
+              state: 'quarantined',
+              pinnedHash: null,
+              pinned: null,
+              pendingHash: hash,
+              pending: definition,
+              flags,
+            },
+            nowMs,
+          );
+        } else if (record.pinnedHash === hash) {
+          if (record.state !== 'active') {
+            changes.push({ tool: tool.name, change: 'restored' });
+            store.saveTool({ ...record, state: 'active', pendingHash: null, pending: null }, nowMs);
+          }
+        } else if (record.pendingHash !== hash || record.state !== 'quarantined') {
+          changes.push({ tool: tool.name, change: 'changed' });
+          store.saveTool(
+            { ...record, state: 'quarantined', pendingHash: hash, pending: definition, flags },
+            nowMs,
+          );
+        }
+        records.delete(tool.name);
+      }
+      if (!options.only) {
+        for (const gone of records.keys()) {
+          changes.push({ tool: gone, change: 'removed' });
+          store.removeTool(server.name, gone);
+        }
+      } else if (records.has(options.only) && !live.some((t) => t.name === options.only)) {
+        const record = records.get(options.only) as McpToolRecord;
+        changes.push({ tool: options.only, change: 'removed' });
+        store.saveTool({ ...record, state: 'quarantined' }, nowMs);
+      }
+      if (changes.length > 0) {
+        receipts.append(
+          { kind: 'mcp_tools_changed', server: server.name, changes: changes.map((c) => ({ ...c })) },
+          clock(),
+        );
+      }
+    })();
+    publish();
+    return changes;
+  }
+
+  function view(server: McpServerRecord): McpServerView {
+    const status = pool.status(server.name);
+    return {
+      ...server,
+      status: {
+        connected: status.connected,
+        lastError: status.lastError,
+        authorization: authRequired.has(server.name) ? 'oauth_required' : 'none',
+      },
+      tools: store.tools(server.name).map((r) => ({
+        name: catalogName(server, r.tool),
+        upstreamName: r.tool,
+        state: r.state,
+        change: r.state === 'active' ? 'none' : r.pinned === null ? 'new' : 'changed',
+        description: (r.pending ?? r.pinned)?.description ?? '',
+        flags: r.flags,
+      })),
+    };
+  }
+
+  function requireServer(name: string): McpServerRecord {
+    const server = store.server(name);
+    if (!server) {
+      throw new BriefcaseError(
+        'not_found',
+        `No MCP server is named ${JSON.stringify(name)}. See \`briefcase mcp list\`.`,
+      );
+    }
+    return server;
+  }
+
+  /** Lists the live tools, remembering when a server needs a person to sign in first. */
+  async function fetchTools(
+    server: McpServerRecord,
+    config: UpstreamServerConfig,
+  ): Promise<UpstreamTool[] | null> {
+    try {
+      const tools = await pool.listTools(config, { refresh: true });
+      authRequired.delete(server.name);
+      return tools;
+    } catch (error) {
+      if (isBriefcaseError(error) && error.code === 'oauth_required') {
+        authRequired.add(server.name);
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  /** Fetches the live catalog and reconciles it with the pins. */
+  async function refresh(name: string) {
+    const server = requireServer(name);
+    const live = await fetchTools(server, await configFor(server));
+    const changes = live ? await reconcile(server, live) : [];
+    return { server: view(server), changes };
+  }
+
+  return {
+    /** Publishes the pinned catalog at start; connections are made lazily on first use. */
+    start: publish,
+
+    async add(input: AddServerInput): Promise<McpServerView> {
+      if (!isValidServerName(input.name)) {
+        throw new BriefcaseError(
+          'invalid_args',
+          'A server name is 1–64 characters of letters, digits, ".", "_" and "-".',
+        );
+      }
+      if (store.server(input.name)) {
+        throw new BriefcaseError(
+          'invalid_args',
+          `An MCP server named ${input.name} already exists; remove it first.`,
+        );
+      }
+      if ((input.url === undefined) === (input.command === undefined || input.command.length === 0)) {
+        throw new BriefcaseError(
+          'invalid_args',
+          'Give exactly one of a URL (remote server) or a command (local stdio server).',
+        );
+      }
+      const env = input.env ?? {};
+      for (const name of Object.keys(env)) {
+        if (!ENV_NAME.test(name))
+          throw new BriefcaseError(
+            'invalid_args',
+            `${JSON.stringify(name)} is not an environment variable name.`,
+          );
+      }
+      if (input.url !== undefined) validateServerUrl(input.url);
+      const costMicroUsd = input.costMicroUsd ?? 0;
+      if (!Number.isSafeInteger(costMicroUsd) || costMicroUsd < 0) {
+        throw new BriefcaseError(
+          'invalid_args',
+          'The cost must be a whole, non-negative number of micro-USD.',
+        );
+      }
+      const transport: McpTransport = input.command
+        ? 'stdio'
+        : input.transport === 'sse'
+          ? 'sse'
+          : 'streamable_http';
+      const record: McpServerRecord = {
+        name: input.name,
+        transport,
+        url: input.url ?? null,
+        command: input.command ?? null,
+        envNames: Object.keys(env).sort(),
+        prefix: input.prefix ?? true,
+        trustAnnotations: input.trustAnnotations ?? false,
+        costMicroUsd,
+        createdAt: clock().toISOString(),
+      };
+      const config: UpstreamServerConfig =
+        transport === 'stdio'
+          ? {
+              name: record.name,
+              transport,
+              command: record.command ?? [],
+              env,
+              cwd: join(deps.scratchDir, record.name),
+            }
+          : { name: record.name, transport, url: record.url ?? '' };
+      if (config.cwd) mkdirSync(config.cwd, { recursive: true, mode: 0o700 });
+      let live: UpstreamTool[] | null;
+      try {
+        live = await fetchTools(record, config);
+      } catch (error) {
+        await pool.close(record.name);
+        throw error;
+      }
+      if (!record.prefix && live) {
+        const clashes = live.map((t) => t.name).filter((name) => registry.get(name));
+        if (clashes.length > 0) {
+          await pool.close(record.name);
+          throw new BriefcaseError(
+            'invalid_args',
+            `Without a prefix these tool names would clash with existing tools: ${clashes.slice(0, 10).join(', ')}. Add the server without --no-prefix.`,
+          );
+        }
+      }
+      for (const [name, value] of Object.entries(env))
+        await secrets.put(envSecretId(record.name, name), value);
+      db.transaction(() => {
+        store.addServer(record, clock().getTime());
+        receipts.append(
+          {
+            kind: 'mcp_server_added',
+            server: record.name,
+            transport,
+            envNames: record.envNames,
+            tools: live?.length ?? 0,
+            authorization: live ? 'none' : 'oauth_required',
+          },
+          clock(),
+        );
+      })();
+      const added = requireServer(record.name);
+      await reconcile(added, live ?? [], { initial: true });
+      return view(added);
+    },
+
+    refresh,
+
+    /** Accepts every pending definition of a server (what `briefcase mcp review NAME --accept` does). */
+    review(name: string) {
+      const server = requireServer(name);
+      const nowMs = clock().getTime();
+      const accepted: string[] = [];
+      db.transaction(() => {
+        for (const record of store.tools(name)) {
+          if (record.state !== 'quarantined' || record.pending === null) continue;
+          accepted.push(record.tool);
+          store.saveTool(
+            {
+              ...record,
+              state: 'active',
+              pinnedHash: record.pendingHash,
+              pinned: record.pending,
+              pendingHash: null,
+              pending: null,
+              flags: flagsOf(record.pending as UpstreamTool),
+            },
+            nowMs,
+          );
+        }
+        if (accepted.length > 0) {
+          receipts.append(
+            { kind: 'mcp_review_accepted', server: name, tools: accepted, by: 'local-admin' },
+            clock(),
+          );
+        }
+      })();
+      publish();
+      return { server: view(server), accepted };
+    },
+
+    async remove(name: string) {
+      const server = requireServer(name);
+      await pool.close(name);
+      for (const envName of server.envNames) await secrets.delete(envSecretId(name, envName));
+      db.transaction(() => {
+        store.removeServer(name);
+        receipts.append({ kind: 'mcp_server_removed', server: name, by: 'local-admin' }, clock());
+      })();
+      authRequired.delete(name);
+      publish();
+    },
+
+    /** Called when a server says its tool list changed: re-check against the pins in the background. */
+    onToolsChanged(name: string) {
+      if (!store.server(name)) return;
+      refresh(name).catch((err: unknown) =>
+        log.error({ err, server: name }, 'refresh after list_changed failed'),
+      );
+    },
+
+    list: (): McpServerView[] => store.servers().map(view),
+    show: (name: string): McpServerView => view(requireServer(name)),
+    close: () => pool.close(),
+  };
+}
+
+export type McpManager = ReturnType<typeof createMcpManager>;

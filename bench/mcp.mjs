@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+// MCP round trips for one trivial tool (server-everything `echo`), all on loopback, in one run:
+//   (a) SDK client → upstream server directly
+//   (b) SDK client → a plain forwarding proxy (no enforcement) → upstream
+//   (c) SDK client → briefcase gateway → briefcased (full pipeline, durable receipts) → upstream
+// Writes bench/results/mcp-latest.json. `--quick` runs fewer iterations.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startDaemon } from '@briefcase/briefcased';
+import { createClient } from '@briefcase/client';
+import { startHttpGateway } from '@briefcase/gateway';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+
+const quick = process.argv.includes('--quick');
+const N = quick ? 300 : 2000;
+const SUSTAIN_MS = quick ? 2000 : 5000;
+const EVERYTHING = new URL(
+  '../node_modules/@modelcontextprotocol/server-everything/dist/index.js',
+  import.meta.url,
+).pathname;
+
+const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+const pct = (s, p) => s[Math.min(s.length - 1, Math.floor(s.length * p))];
+const summary = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { n: s.length, p50: round(pct(s, 0.5)), p95: round(pct(s, 0.95)), p99: round(pct(s, 0.99)) };
+};
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+// Upstream: the official example server over Streamable HTTP.
+const upstreamPort = await freePort();
+const upstream = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
+  env: { PATH: process.env.PATH, PORT: String(upstreamPort) },
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+await new Promise((resolve) =>
+  upstream.stderr.on('data', (c) => String(c).includes('listening') && resolve()),
+);
+const upstreamUrl = `http://127.0.0.1:${upstreamPort}/mcp`;
+
+async function connect(url, headers = {}) {
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  return client;
+}
+
+// (b) A plain forwarding proxy: one upstream session, no checks, no receipts.
+const proxyUpstream = await connect(upstreamUrl);
+const sessions = new Map();
+const proxy = createServer(async (req, res) => {
+  const id = req.headers['mcp-session-id'];
+  let transport = typeof id === 'string' ? sessions.get(id) : undefined;
+  if (!transport) {
+    transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: randomUUID,
+      onsessioninitialized: (sid) => sessions.set(sid, transport),
+    });
+    const server = new Server({ name: 'plain-proxy', version: '1.0.0' }, { capabilities: { tools: {} } });
+    server.setRequestHandler(ListToolsRequestSchema, () => proxyUpstream.listTools());
+    server.setRequestHandler(CallToolRequestSchema, (request) => proxyUpstream.callTool(request.params));
+    await server.connect(transport);
+  }
+  await transport.handleRequest(req, res);
+});
+const proxyPort = await freePort();
+await new Promise((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
+
+// (c) The briefcase: daemon with durable receipts + HTTP gateway.
+const dataDir = mkdtempSync(join(tmpdir(), 'briefcase-mcp-bench-'));
+const daemon = await startDaemon({ dataDir, secretBackend: 'memory', env: {}, logLevel: 'silent' });
+const admin = createClient({ dataDir, role: 'admin' });
+const added = await fetchAdd();
+async function fetchAdd() {
+  // Trusting the server's read-only hints lets `echo` run without approval, as a read.
+  const { request } = await import('node:http');
+  const { readFileSync } = await import('node:fs');
+  const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  const body = JSON.stringify({ name: 'everything', url: upstreamUrl, trustAnnotations: true });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        socketPath: daemon.socketPath,
+        path: '/v1/mcp/servers',
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => (res.statusCode === 201 ? resolve(JSON.parse(text)) : reject(new Error(text))));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+void admin;
+void added;
+const gatewayToken = randomUUID();
+const gateway = await startHttpGateway({
+  client: createClient({ dataDir, role: 'agent' }),
+  token: gatewayToken,
+  host: '127.0.0.1',
+  port: 0,
+  version: 'bench',
+});
+
+const targets = {
+  a_direct: { client: await connect(upstreamUrl), tool: 'echo' },
+  b_plain_proxy: { client: await connect(`http://127.0.0.1:${proxyPort}/mcp`), tool: 'echo' },
+  c_briefcase: {
+    client: await connect(gateway.url, { authorization: `Bearer ${gatewayToken}` }),
+    tool: 'everything__echo',
+  },
+};
+
+const results = {};
+for (const [name, { client, tool }] of Object.entries(targets)) {
+  const call = () => client.callTool({ name: tool, arguments: { message: 'bench' } });
+  for (let i = 0; i < 100; i++) await call();
+  const times = [];
+  for (let i = 0; i < N; i++) {
+    const t = performance.now();
+    const r = await call();
+    times.push(performance.now() - t);
+    if (r.isError) throw new Error(`${name}: ${JSON.stringify(r)}`);
+  }
+  let done = 0;
+  const end = performance.now() + SUSTAIN_MS;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (performance.now() < end) {
+        await call();
+        done++;
+      }
+    }),
+  );
+  results[name] = {
+    latency_ms: summary(times),
+    calls_per_second_8_clients: round(done / (SUSTAIN_MS / 1000), 0),
+  };
+}
+
+const a = results.a_direct.latency_ms;
+const b = results.b_plain_proxy.latency_ms;
+const c = results.c_briefcase.latency_ms;
+const report = {
+  date: new Date().toISOString(),
+  quick,
+  ...results,
+  c_over_a: { p50_ratio: round(c.p50 / a.p50, 2), p95_added_ms: round(c.p95 - a.p95) },
+  c_over_b: { p50_ratio: round(c.p50 / b.p50, 2), p95_ratio: round(c.p95 / b.p95, 2) },
+  goals: { p95_added_ms_max: 2, c_over_b_max: 1.5 },
+};
+
+for (const { client } of Object.values(targets)) await client.close();
+await proxyUpstream.close();
+await gateway.close();
+await daemon.close();
+proxy.close();
+upstream.kill();
+rmSync(dataDir, { recursive: true, force: true });
+mkdirSync('bench/results', { recursive: true });
+const text = `${JSON.stringify(report, null, 2)}\n`;
+writeFileSync('bench/results/mcp-latest.json', text);
+process.stdout.write(text);
+process.exit(0);

@@ -28,7 +28,10 @@ let gateway: Awaited<ReturnType<typeof startHttpGateway>>;
 let client: Client;
 const gatewayToken = randomUUID();
 
-function adminApi(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+// biome-ignore lint/suspicious/noExplicitAny: assertions read parsed JSON of any shape
+type Json = any;
+
+function adminApi(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -146,8 +149,8 @@ const call = (name: string, args: Record<string, unknown> = {}, meta?: Record<st
   client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) }) as Promise<{
     content: unknown;
     isError?: boolean;
-    structuredContent?: any;
-    _meta?: any;
+    structuredContent?: Json;
+    _meta?: Json;
   }>;
 
 describe('agent → gateway → briefcased → remote MCP servers', () => {

@@ -119,27 +119,21 @@ export function recordFailure(
 }
 
 /**
- * Writes the tool_call_intent receipt of an external call, using up its approval in the same
- * transaction. Throws `internal_error` when it cannot be written, so the call never starts.
+ * Writes the tool_call_intent receipt of an external call and uses up its approval; the caller runs it
+ * in a durable commit and maps a failure to `internal_error`, so the call never starts unrecorded.
  */
-export function recordIntent(ledger: AttemptLedger, attempt: Attempt, approvalUsed: Approval | undefined) {
-  const { db, receipts, approvals, clock } = ledger;
-  try {
-    db.transaction(() => {
-      const intent = receipts.append(
-        {
-          kind: 'tool_call_intent',
-          agent: attempt.agent,
-          tool: attempt.tool,
-          source: attempt.source,
-          argsHash: attempt.argsHash,
-          approvalId: attempt.approvalId,
-        },
-        clock(),
-      );
-      if (approvalUsed) approvals.consume(approvalUsed.id, Date.now(), intent.seq);
-    })();
-  } catch (cause) {
-    throw new BriefcaseError('internal_error', RECEIPT_WRITE_FAILED, { cause });
-  }
+export function writeIntent(ledger: AttemptLedger, attempt: Attempt, approvalUsed: Approval | undefined) {
+  const { receipts, approvals, clock } = ledger;
+  const intent = receipts.append(
+    {
+      kind: 'tool_call_intent',
+      agent: attempt.agent,
+      tool: attempt.tool,
+      source: attempt.source,
+      argsHash: attempt.argsHash,
+      approvalId: attempt.approvalId,
+    },
+    clock(),
+  );
+  if (approvalUsed) approvals.consume(approvalUsed.id, Date.now(), intent.seq);
 }

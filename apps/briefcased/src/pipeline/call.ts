@@ -19,7 +19,7 @@ import {
   MAX_NAME_IN_RECEIPT,
   newAttempt,
   recordFailure,
-  recordIntent,
+  writeIntent,
   writeReceipt,
 } from './attempt.js';
 import { type DecideDeps, decide } from './decide.js';
@@ -279,7 +279,8 @@ export function createPipeline(deps: PipelineDeps) {
             if (tool.executor.mode === 'external') {
               // Intent first: a call whose receipt cannot be written never starts. The approval is
               // used up here, not after the call: the outside effect may happen even if we crash.
-              recordIntent(ledger, attempt, approvalUsed);
+              // It shares the group commit with other calls' receipts and is durable before we go on.
+              await durably(() => writeIntent(ledger, attempt, approvalUsed));
             }
             const result = await runWithTimeout(tool, validated.args, ctx, settings.toolTimeoutMs);
             return durably(() => finish(result));

@@ -16,6 +16,7 @@ import {
   send,
 } from './transport.js';
 import type {
+  AddMcpServerInput,
   ApprovalEventType,
   ApprovalListState,
   ApprovalWatchEvent,
@@ -25,6 +26,10 @@ import type {
   CallToolResponse,
   HealthView,
   ListReceiptsOptions,
+  McpRefreshResult,
+  McpReviewResult,
+  McpServerView,
+  McpToolView,
   PolicyValidation,
   PolicyView,
   Receipt,
@@ -96,6 +101,21 @@ export interface BriefcaseClient {
   validatePolicy(text: string, options?: RequestOptions): Promise<PolicyValidation>;
   /** Throws BriefcaseError `invalid_args` with `details.errors` when the policy does not validate. */
   setPolicy(text: string, options?: RequestOptions): Promise<PolicyView>;
+  /** Registered remote MCP servers with the review state of their tools. */
+  listMcpServers(options?: RequestOptions): Promise<McpServerView[]>;
+  /**
+   * Registers a remote MCP server: the daemon connects, lists its tools and pins each definition.
+   * `env` values go to the daemon's secret store; the returned view lists their names only.
+   */
+  addMcpServer(input: AddMcpServerInput, options?: RequestOptions): Promise<McpServerView>;
+  /** One server; `not_found` when no server has that name. */
+  getMcpServer(name: string, options?: RequestOptions): Promise<McpServerView>;
+  /** Removes a server, its pins and its stored environment values. */
+  removeMcpServer(name: string, options?: RequestOptions): Promise<void>;
+  /** Compares the server's live tools with the pins; changed and new tools are quarantined. */
+  refreshMcpServer(name: string, options?: RequestOptions): Promise<McpRefreshResult>;
+  /** Accepts every pending (changed or new) tool definition of a server. */
+  reviewMcpServer(name: string, options?: RequestOptions): Promise<McpReviewResult>;
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -127,6 +147,44 @@ function isApproval(value: unknown): value is Approval {
 
 function isReceipt(value: unknown): value is Receipt {
   return isRecord(value) && Number.isSafeInteger(value.seq) && typeof value.hash === 'string';
+}
+
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+function isMcpTool(value: unknown): value is McpToolView {
+  return (
+    isRecord(value) &&
+    typeof value.name === 'string' &&
+    typeof value.upstreamName === 'string' &&
+    typeof value.state === 'string' &&
+    typeof value.change === 'string' &&
+    typeof value.description === 'string' &&
+    isStringArray(value.flags)
+  );
+}
+
+function isMcpServer(value: unknown): value is McpServerView {
+  return (
+    isRecord(value) &&
+    typeof value.name === 'string' &&
+    typeof value.transport === 'string' &&
+    (value.url === null || typeof value.url === 'string') &&
+    (value.command === null || isStringArray(value.command)) &&
+    isStringArray(value.envNames) &&
+    typeof value.prefix === 'boolean' &&
+    typeof value.trustAnnotations === 'boolean' &&
+    Number.isSafeInteger(value.costMicroUsd) &&
+    isRecord(value.status) &&
+    typeof value.status.connected === 'boolean' &&
+    typeof value.status.authorization === 'string' &&
+    Array.isArray(value.tools) &&
+    value.tools.every(isMcpTool)
+  );
+}
+
+function isMcpChange(value: unknown): value is { tool: string; change: string } {
+  return isRecord(value) && typeof value.tool === 'string' && typeof value.change === 'string';
 }
 
 function unexpected(route: string, what: string): BriefcaseError {
@@ -468,6 +526,56 @@ export function createClient(options: ClientOptions = {}): BriefcaseClient {
       const body = await json({ method: 'PUT', path: '/v1/policy', body: { text }, signal: opts.signal });
       if (typeof body.text !== 'string') throw unexpected('PUT /v1/policy', 'missing text');
       return body as unknown as PolicyView;
+    },
+
+    listMcpServers: (opts = {}) =>
+      field(
+        { method: 'GET', path: '/v1/mcp/servers', signal: opts.signal },
+        'servers',
+        isArrayOf(isMcpServer),
+      ),
+
+    addMcpServer: (input, opts = {}) =>
+      field(
+        { method: 'POST', path: '/v1/mcp/servers', body: input, signal: opts.signal },
+        'server',
+        isMcpServer,
+      ),
+
+    getMcpServer: async (name, opts = {}) =>
+      field(
+        { method: 'GET', path: `/v1/mcp/servers/${pathSegment(name, 'server name')}`, signal: opts.signal },
+        'server',
+        isMcpServer,
+      ),
+
+    async removeMcpServer(name, opts = {}) {
+      const res = await open(
+        {
+          method: 'DELETE',
+          path: `/v1/mcp/servers/${pathSegment(name, 'server name')}`,
+          signal: opts.signal,
+        },
+        true,
+      );
+      // 204: nothing to parse, but read it so the connection ends cleanly.
+      await readBody(res, maxResponseBytes, endpoint);
+    },
+
+    async refreshMcpServer(name, opts = {}) {
+      const path = `/v1/mcp/servers/${pathSegment(name, 'server name')}/refresh`;
+      const body = await json({ method: 'POST', path, body: {}, signal: opts.signal });
+      if (!isMcpServer(body.server) || !isArrayOf(isMcpChange)(body.changes))
+        throw unexpected(`POST ${path}`, 'missing or malformed server or changes');
+      return { server: body.server, changes: body.changes };
+    },
+
+    async reviewMcpServer(name, opts = {}) {
+      const path = `/v1/mcp/servers/${pathSegment(name, 'server name')}/review`;
+      const body = await json({ method: 'POST', path, body: {}, signal: opts.signal });
+      if (!isMcpServer(body.server) || !isStringArray(body.accepted))
+        throw unexpected(`POST ${path}`, 'missing or malformed server or accepted');
+      return { server: body.server, accepted: body.accepted };
     },
   };
 }

@@ -16,6 +16,7 @@ export { createLineSplitter, type LineBreaks, type LineSplitter, type LineSplitt
 export { formatUsd, microUsdToDecimal, parseUsd } from './money.js';
 export { createSseParser, type SseEvent, type SseParser, type SseParserOptions } from './sse.js';
 export type {
+  AddMcpServerInput,
   Approval,
   ApprovalEventType,
   ApprovalListState,
@@ -28,6 +29,11 @@ export type {
   CallToolResponse,
   HealthView,
   ListReceiptsOptions,
+  McpRefreshResult,
+  McpReviewResult,
+  McpServerView,
+  McpToolView,
+  McpTransport,
   PolicyProblem,
   PolicyValidation,
   PolicyView,

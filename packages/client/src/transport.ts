@@ -11,7 +11,7 @@ export interface Endpoint {
 
 /** One HTTP exchange over the Unix socket. */
 export interface RawRequest {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   /** Bearer token; omitted for unauthenticated routes. Never copied into errors. */
   token?: string;

@@ -267,3 +267,104 @@ describe('streams', () => {
     await expect(consume()).rejects.toThrow(/longer than 1024 bytes/);
   });
 });
+
+describe('remote MCP servers', () => {
+  const server = (name: string) => ({
+    name,
+    transport: 'stdio',
+    url: null,
+    command: ['node', 'server.js'],
+    envNames: ['API_KEY'],
+    prefix: true,
+    trustAnnotations: false,
+    costMicroUsd: 0,
+    createdAt: '2025-01-01T00:00:00Z',
+    status: { connected: true, lastError: null, authorization: 'none' },
+    tools: [
+      {
+        name: `${name}__echo`,
+        upstreamName: 'echo',
+        state: 'quarantined',
+        change: 'changed',
+        description: 'Echoes',
+        flags: ['asks the model to hide something'],
+      },
+    ],
+  });
+
+  it('uses each route with the right method, path and body, and accepts a 204 without a body', async () => {
+    const seen: Array<{ method?: string; url?: string; body: string }> = [];
+    handler = async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      seen.push({ method: req.method, url: req.url, body: Buffer.concat(chunks).toString('utf8') });
+      res.setHeader('content-type', 'application/json');
+      if (req.method === 'DELETE') {
+        res.statusCode = 204;
+        res.end();
+      } else if (req.url === '/v1/mcp/servers' && req.method === 'GET') {
+        res.end(JSON.stringify({ servers: [server('a')] }));
+      } else if (req.url?.endsWith('/refresh')) {
+        res.end(JSON.stringify({ server: server('a b'), changes: [{ tool: 'echo', change: 'changed' }] }));
+      } else if (req.url?.endsWith('/review')) {
+        res.end(JSON.stringify({ server: server('a b'), accepted: ['echo'] }));
+      } else {
+        res.statusCode = req.method === 'POST' ? 201 : 200;
+        res.end(JSON.stringify({ server: server('a') }));
+      }
+    };
+    await listen();
+    const client = createClient({ dataDir });
+    expect((await client.listMcpServers()).map((s) => s.name)).toEqual(['a']);
+    const input = { name: 'a', command: ['node', 'server.js'], env: { API_KEY: 'k' }, costMicroUsd: 5 };
+    expect((await client.addMcpServer(input)).envNames).toEqual(['API_KEY']);
+    expect((await client.getMcpServer('a b')).tools[0]?.flags).toHaveLength(1);
+    expect(await client.removeMcpServer('a b')).toBeUndefined();
+    expect((await client.refreshMcpServer('a b')).changes).toEqual([{ tool: 'echo', change: 'changed' }]);
+    expect((await client.reviewMcpServer('a b')).accepted).toEqual(['echo']);
+    expect(seen).toEqual([
+      { method: 'GET', url: '/v1/mcp/servers', body: '' },
+      { method: 'POST', url: '/v1/mcp/servers', body: JSON.stringify(input) },
+      { method: 'GET', url: '/v1/mcp/servers/a%20b', body: '' },
+      { method: 'DELETE', url: '/v1/mcp/servers/a%20b', body: '' },
+      { method: 'POST', url: '/v1/mcp/servers/a%20b/refresh', body: '{}' },
+      { method: 'POST', url: '/v1/mcp/servers/a%20b/review', body: '{}' },
+    ]);
+  });
+
+  it.each([
+    ['a server without tools', () => ({ server: { ...server('a'), tools: undefined } })],
+    [
+      'a tool whose flags are not strings',
+      () => ({ server: { ...server('a'), tools: [{ ...server('a').tools[0], flags: [1] }] } }),
+    ],
+    ['a server with a fractional cost', () => ({ server: { ...server('a'), costMicroUsd: 0.5 } })],
+    ['no server at all', () => ({})],
+  ])('refuses %s as internal_error', async (_label, body) => {
+    handler = (_req, res) => res.end(JSON.stringify(body()));
+    await listen();
+    await expect(createClient({ dataDir }).getMcpServer('a')).rejects.toMatchObject({
+      code: 'internal_error',
+    });
+  });
+
+  it('refuses refresh and review answers without their lists, and maps 404 to not_found', async () => {
+    handler = (req, res) => {
+      if (req.url?.endsWith('/missing')) {
+        res.statusCode = 404;
+        res.end(
+          JSON.stringify({ error: { code: 'not_found', message: 'No MCP server is named "missing".' } }),
+        );
+        return;
+      }
+      res.end(JSON.stringify({ server: server('a') }));
+    };
+    await listen();
+    const client = createClient({ dataDir });
+    await expect(client.refreshMcpServer('a')).rejects.toMatchObject({ code: 'internal_error' });
+    await expect(client.reviewMcpServer('a')).rejects.toMatchObject({ code: 'internal_error' });
+    await expect(client.getMcpServer('missing')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(client.removeMcpServer('missing')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(client.getMcpServer('')).rejects.toMatchObject({ code: 'invalid_args' });
+  });
+});

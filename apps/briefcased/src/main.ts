@@ -10,7 +10,8 @@ const USAGE = `usage: briefcased [--data-dir DIR] [--tcp 127.0.0.1:PORT] [--dev]
   --data-dir DIR   where the database, tokens and socket live (default: $BRIEFCASE_DATA_DIR,
                    else ~/.local/share/briefcase; with --dev: ./.briefcase)
   --tcp HOST:PORT  also listen on a loopback TCP port (Host/Origin checked)
-  --dev            development defaults, used by \`npm start\``;
+  --dev            development defaults (data dir ./.briefcase, warnings-only log); \`npm start\`
+                   uses the same defaults and also runs the MCP gateway (apps/cli/src/dev.ts)`;
 
 async function main() {
   let values: { 'data-dir'?: string; tcp?: string; dev?: boolean; help?: boolean };

@@ -4,6 +4,8 @@ import { actionFactory, type RunState } from './action.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerBudgets } from './commands/budgets.js';
 import { registerDaemon } from './commands/daemon.js';
+import { registerGateway } from './commands/gateway.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerReceipts } from './commands/receipts.js';
 import { registerStatus } from './commands/status.js';
@@ -50,6 +52,8 @@ export function buildProgram(io: Io, state: RunState): Command {
   registerReceipts(program, act);
   registerBudgets(program, act);
   registerPolicy(program, act);
+  registerMcp(program, act);
+  registerGateway(program, act);
   return program;
 }
 

@@ -28,6 +28,15 @@ export function parseCap(flag: string, text: string): number | null {
   }
 }
 
+/** A USD amount (the same exact parser as budgets) in integer micro-USD. */
+export function parseUsdFlag(flag: string, text: string): number {
+  try {
+    return parseUsd(text);
+  } catch (error) {
+    throw new UsageError(`${flag}: ${(error as Error).message}; use a USD amount like 0.002`);
+  }
+}
+
 /** A decimal integer within [min, max]. */
 export function parseIntegerFlag(flag: string, text: string, min: number, max: number): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {

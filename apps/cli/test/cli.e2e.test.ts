@@ -3,110 +3,23 @@
  * as `briefcase daemon` in a temp data dir with the in-memory secret backend.
  * Build first: `npx tsc -b apps/cli`.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const MAIN = join(ROOT, 'apps/cli/dist/main.js');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A CLI process whose output we can wait on while it runs. */
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  output: { stdout: string; stderr: string };
-  exited: Promise<Result>;
-  /** Resolves with the first match of `pattern` in the stream, or rejects after `ms`. */
-  waitFor(stream: 'stdout' | 'stderr', pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
-}
-
-function envFor(dataDir: string): NodeJS.ProcessEnv {
-  return { ...process.env, BRIEFCASE_DATA_DIR: dataDir, BRIEFCASE_SECRET_BACKEND: 'memory', NO_COLOR: '1' };
-}
-
-function start(dataDir: string, args: string[]): Running {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: envFor(dataDir), cwd: ROOT });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output.stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    output.stderr += chunk;
-  });
-  const exited = new Promise<Result>((resolveExit) =>
-    child.on('close', (code) => resolveExit({ code, stdout: output.stdout, stderr: output.stderr })),
-  );
-  const waitFor = async (stream: 'stdout' | 'stderr', pattern: RegExp, ms = 15_000) => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const match = output[stream].match(pattern);
-      if (match !== null) return match;
-      if (Date.now() > deadline || child.exitCode !== null) {
-        throw new Error(
-          `no ${pattern} on ${stream} (exit ${child.exitCode}):\n${output.stdout}\n${output.stderr}`,
-        );
-      }
-      await delay(25);
-    }
-  };
-  return { child, output, exited, waitFor };
-}
-
-function run(dataDir: string, ...args: string[]): Promise<Result> {
-  return start(dataDir, args).exited;
-}
-
-/** Runs with --json and parses stdout. */
-async function runJson<T = Record<string, unknown>>(
-  dataDir: string,
-  ...args: string[]
-): Promise<{ code: number | null; body: T }> {
-  const result = await run(dataDir, '--json', ...args);
-  try {
-    return { code: result.code, body: JSON.parse(result.stdout) as T };
-  } catch {
-    throw new Error(`stdout is not JSON (exit ${result.code}): ${result.stdout}\n${result.stderr}`);
-  }
-}
-
-interface ErrorOut {
-  error: { code: string; message: string; approval_id?: string };
-}
+import { type ErrorOut, type Running, run, runJson, start, startDaemon, stop } from './support.js';
 
 let dataDir: string;
 let daemon: Running | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx tsc -b apps/cli\` first`);
   dataDir = await mkdtemp(join(tmpdir(), 'bc-cli-e2e-'));
-  daemon = start(dataDir, ['daemon']);
-  const deadline = Date.now() + 25_000;
-  for (;;) {
-    const status = await run(dataDir, 'status');
-    if (status.code === 0) break;
-    if (Date.now() > deadline || daemon.child.exitCode !== null) {
-      throw new Error(`briefcased did not come up:\n${daemon.output.stderr}\n${status.stderr}`);
-    }
-    await delay(200);
-  }
+  daemon = await startDaemon(dataDir);
 }, 40_000);
 
 afterAll(async () => {
-  if (daemon !== undefined && daemon.child.exitCode === null) {
-    daemon.child.kill('SIGKILL');
-    await daemon.exited;
-  }
+  await stop(daemon);
   if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
 });
 

@@ -1,0 +1,401 @@
+import type { AddMcpServerInput, McpServerView, McpToolView } from '@briefcase/client';
+import type { Command } from 'commander';
+import type { ActionFactory } from '../action.js';
+import { type CommandContext, printJson } from '../context.js';
+import { UsageError } from '../errors.js';
+import { formatTable, inlineSafe, plural, shellQuote, terminalSafe, usd } from '../output.js';
+import { parseUsdFlag } from '../parse.js';
+import { CommandSplitError, splitCommand } from '../split-command.js';
+
+interface AddOptions {
+  url?: string;
+  sse?: boolean;
+  command?: string;
+  env: string[];
+  prefix: boolean;
+  trustAnnotations?: boolean;
+  cost?: string;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** Hints that fit the MCP commands better than ERROR_CATALOG's tool-call ones. */
+function mcpHints(ctx: CommandContext): void {
+  ctx.errorContext.hints = {
+    invalid_args:
+      'Nothing changed. Server names are 1–64 letters, digits, ".", "_" or "-"; see `briefcase mcp add --help`.',
+    not_found: `See the registered servers with \`briefcase${ctx.prefix} mcp list\`.`,
+    upstream_error:
+      'briefcased could not reach the server, start its command, or understand its answer; check the URL or command and the daemon log.',
+  };
+}
+
+/**
+ * `--env NAME=VALUE` entries, or `--env NAME` to take the value from this process's environment
+ * (keeps it off the command line and out of shell history). A problem names the entry by its
+ * position, and the variable only when it came before a `=`: an entry without `=` may be a
+ * value typed by mistake, and error messages never carry a secret.
+ */
+export function parseEnvFlags(entries: string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const result: Record<string, string> = {};
+  entries.forEach((entry, index) => {
+    const which = `--env entry #${index + 1}`;
+    const eq = entry.indexOf('=');
+    const name = eq === -1 ? entry : entry.slice(0, eq);
+    if (!ENV_NAME.test(name)) {
+      throw new UsageError(
+        `${which} is not NAME=VALUE or NAME (NAME: letters, digits and "_", not starting with a digit); it is not shown, as it may hold a secret`,
+      );
+    }
+    const shown = eq === -1 ? which : `--env ${name}`;
+    if (Object.hasOwn(result, name))
+      throw new UsageError(`${shown} sets a variable that an earlier --env already set`);
+    if (eq === -1) {
+      const value = env[name];
+      if (value === undefined) {
+        throw new UsageError(
+          `${which} names a variable that is not set in your environment (not shown, in case it is a value); export it, or use --env NAME=VALUE`,
+        );
+      }
+      result[name] = value;
+    } else {
+      result[name] = entry.slice(eq + 1);
+    }
+  });
+  return result;
+}
+
+/** The argv of a stdio server from `--command "…"` or from the words after `--`. */
+function commandOf(options: AddOptions, words: string[]): string[] | undefined {
+  if (options.command !== undefined && words.length > 0) {
+    throw new UsageError('give the command either as --command "CMD ARGS…" or after --, not both');
+  }
+  if (words.length > 0) return words;
+  if (options.command === undefined) return undefined;
+  try {
+    return splitCommand(options.command);
+  } catch (error) {
+    if (error instanceof CommandSplitError) throw new UsageError(`--command ${error.message}`);
+    throw error;
+  }
+}
+
+function addInput(
+  ctx: CommandContext,
+  name: string,
+  words: string[],
+  options: AddOptions,
+): AddMcpServerInput {
+  const command = commandOf(options, words);
+  if ((options.url === undefined) === (command === undefined)) {
+    throw new UsageError(
+      'give exactly one of --url URL (remote server) or --command "CMD ARGS…" (local stdio server)',
+    );
+  }
+  if (options.sse && options.url === undefined) throw new UsageError('--sse only applies to --url');
+  if (options.env.length > 0 && command === undefined) {
+    throw new UsageError('--env only applies to a local stdio server (--command)');
+  }
+  const input: AddMcpServerInput = { name };
+  if (options.url !== undefined) {
+    input.url = options.url;
+    input.transport = options.sse ? 'sse' : 'streamable_http';
+  }
+  if (command !== undefined) input.command = command;
+  if (options.env.length > 0) input.env = parseEnvFlags(options.env, ctx.io.env);
+  if (!options.prefix) input.prefix = false;
+  if (options.trustAnnotations) input.trustAnnotations = true;
+  if (options.cost !== undefined) input.costMicroUsd = parseUsdFlag('--cost', options.cost);
+  return input;
+}
+
+function target(server: McpServerView): string {
+  if (server.url !== null) return server.url;
+  return (server.command ?? []).map(shellQuote).join(' ');
+}
+
+function statusText(server: McpServerView): string {
+  const { connected, lastError, authorization } = server.status;
+  const parts = [connected ? 'connected' : 'not connected'];
+  if (authorization === 'oauth_required') parts.push('sign-in required');
+  if (lastError) parts.push(`last error: ${lastError}`);
+  return parts.join('; ');
+}
+
+function toolCounts(server: McpServerView): string {
+  const quarantined = server.tools.filter((t) => t.state === 'quarantined').length;
+  return `${server.tools.length - quarantined} active, ${quarantined} quarantined`;
+}
+
+function toolTable(tools: McpToolView[]): string {
+  return formatTable(
+    ['NAME', 'UPSTREAM', 'STATE', 'CHANGE', 'FLAGS'],
+    tools.map((t) => [t.name, t.upstreamName, t.state, t.change, t.flags.length]),
+  );
+}
+
+/** Prints every flagged tool with its findings (stderr: a warning, not the command's result). */
+function printFlagWarnings(ctx: CommandContext, tools: McpToolView[]): void {
+  const flagged = tools.filter((t) => t.flags.length > 0);
+  if (flagged.length === 0) return;
+  ctx.io.err(
+    `warning: ${plural(flagged.length, 'tool')} of this server ${flagged.length === 1 ? 'has' : 'have'} instruction-like text in ${flagged.length === 1 ? 'its definition' : 'their definitions'}.\n` +
+      'An agent reads these descriptions; treat them as possible prompt injection:\n',
+  );
+  for (const tool of flagged) {
+    ctx.io.err(`  ${inlineSafe(tool.name)}\n`);
+    for (const flag of tool.flags) ctx.io.err(`    - ${inlineSafe(flag)}\n`);
+  }
+}
+
+function printAuthorization(ctx: CommandContext, server: McpServerView): void {
+  if (server.status.authorization !== 'oauth_required') return;
+  ctx.io.err(
+    `authorization: ${inlineSafe(server.name)} needs a person to sign in before its tools can be listed or called;\n` +
+      `  sign in with \`briefcase${ctx.prefix} mcp login ${shellQuote(server.name)}\` (coming with OAuth support).\n`,
+  );
+}
+
+function indent(text: string, prefix: string): string {
+  return terminalSafe(text)
+    .split('\n')
+    .map((line) => `${prefix}${line}`.trimEnd())
+    .join('\n');
+}
+
+/** `briefcase mcp add|list|show|remove|refresh|review`. */
+export function registerMcp(program: Command, act: ActionFactory): void {
+  const mcp = program
+    .command('mcp')
+    .description('register remote MCP servers and review their tools (pinned definitions, quarantine)');
+
+  mcp
+    .command('add')
+    .description('register an MCP server: connect, list its tools and pin each definition')
+    .argument('<name>', 'server name (1-64 letters, digits, ".", "_", "-"); tools appear as NAME__tool')
+    .argument('[command...]', 'a stdio server command given after -- (alternative to --command)')
+    .option('--url <url>', 'a remote server (Streamable HTTP unless --sse)')
+    .option('--sse', 'use the older HTTP+SSE transport for --url')
+    .option(
+      '--command <cmd>',
+      'a local stdio server, e.g. "node /abs/server.js stdio" (quotes work; no shell)',
+    )
+    .option(
+      '--env <NAME=VALUE>',
+      'environment for a stdio server, repeatable; NAME alone takes the value from your environment. Values go to the secret store and are never printed',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option('--no-prefix', 'publish tools under their own names instead of NAME__tool')
+    .option(
+      '--trust-annotations',
+      "believe the server's read-only hints (otherwise every tool of it counts as a write and needs approval)",
+    )
+    .option('--cost <usd>', 'estimated cost per call in USD, e.g. 0.002 (default 0)')
+    .action(
+      act<AddOptions>(async (ctx, positionals, options) => {
+        mcpHints(ctx);
+        const [name = '', ...words] = positionals.flat();
+        const input = addInput(ctx, name, words, options);
+        const server = await ctx.client().addMcpServer(input);
+        if (ctx.json) {
+          printJson(ctx, { server });
+          return 0;
+        }
+        ctx.io.out(
+          `added MCP server ${inlineSafe(server.name)} (${server.transport}): ${plural(server.tools.length, 'tool')} pinned\n`,
+        );
+        if (server.envNames.length > 0) {
+          ctx.io.out(
+            `environment: ${server.envNames.map(inlineSafe).join(', ')} (values in the secret store)\n`,
+          );
+        }
+        if (server.tools.length > 0) {
+          ctx.io.out(
+            formatTable(
+              ['TOOL', 'STATE'],
+              server.tools.map((t) => [t.name, t.state]),
+            ),
+          );
+        }
+        ctx.io.out(
+          server.trustAnnotations
+            ? 'read-only hints are trusted: tools the server marks read-only run without approval under the default policy.\n'
+            : 'every tool of this server counts as a write: calls need approval under the default policy (--trust-annotations changes that).\n',
+        );
+        printFlagWarnings(ctx, server.tools);
+        printAuthorization(ctx, server);
+        return 0;
+      }),
+    );
+
+  mcp
+    .command('list')
+    .description('list registered MCP servers')
+    .action(
+      act(async (ctx) => {
+        mcpHints(ctx);
+        const servers = await ctx.client().listMcpServers();
+        if (ctx.json) {
+          printJson(ctx, { servers });
+          return 0;
+        }
+        if (servers.length === 0) {
+          ctx.io.out('no MCP servers; add one with `briefcase mcp add NAME --url URL`\n');
+          return 0;
+        }
+        ctx.io.out(
+          formatTable(
+            ['NAME', 'TRANSPORT', 'TOOLS', 'STATUS', 'TARGET'],
+            servers.map((s) => [s.name, s.transport, toolCounts(s), statusText(s), target(s)]),
+          ),
+        );
+        return 0;
+      }),
+    );
+
+  mcp
+    .command('show')
+    .description('show one MCP server and its tools')
+    .argument('<name>', 'server name')
+    .action(
+      act(async (ctx, [name]) => {
+        mcpHints(ctx);
+        const server = await ctx.client().getMcpServer(name ?? '');
+        if (ctx.json) {
+          printJson(ctx, { server });
+          return 0;
+        }
+        const rows: unknown[][] = [
+          ['name', server.name],
+          ['transport', server.transport],
+          [server.url !== null ? 'url' : 'command', target(server)],
+        ];
+        if (server.transport === 'stdio') {
+          rows.push(['env', server.envNames.length > 0 ? server.envNames.join(', ') : '(none)']);
+        }
+        rows.push(
+          ['prefix', server.prefix ? `${server.name}__<tool>` : 'none (tools keep their own names)'],
+          ['trust annotations', server.trustAnnotations ? 'yes' : 'no (every tool counts as a write)'],
+          ['cost per call', usd(server.costMicroUsd)],
+          ['added', server.createdAt],
+          ['status', statusText(server)],
+          ['tools', toolCounts(server)],
+        );
+        ctx.io.out(formatTable(['', ''], rows).split('\n').slice(1).join('\n'));
+        if (server.tools.length > 0) ctx.io.out(`\n${toolTable(server.tools)}`);
+        if (server.tools.some((t) => t.state === 'quarantined')) {
+          ctx.io.out(
+            `\nquarantined tools are hidden from agents; review them with \`briefcase${ctx.prefix} mcp review ${shellQuote(server.name)}\`\n`,
+          );
+        }
+        printFlagWarnings(ctx, server.tools);
+        printAuthorization(ctx, server);
+        return 0;
+      }),
+    );
+
+  mcp
+    .command('remove')
+    .description('remove an MCP server, its pinned tools and its stored environment values')
+    .argument('<name>', 'server name')
+    .action(
+      act(async (ctx, [name]) => {
+        mcpHints(ctx);
+        await ctx.client().removeMcpServer(name ?? '');
+        if (ctx.json) printJson(ctx, { removed: name });
+        else
+          ctx.io.out(
+            `removed MCP server ${inlineSafe(name ?? '')}: its tools left the catalog and its stored environment values were deleted\n`,
+          );
+        return 0;
+      }),
+    );
+
+  mcp
+    .command('refresh')
+    .description("fetch the server's live tool list and compare it with the pins (changes are quarantined)")
+    .argument('<name>', 'server name')
+    .action(
+      act(async (ctx, [name]) => {
+        mcpHints(ctx);
+        const { server, changes } = await ctx.client().refreshMcpServer(name ?? '');
+        if (ctx.json) {
+          printJson(ctx, { server, changes });
+          return 0;
+        }
+        if (changes.length === 0) {
+          ctx.io.out(`no changes: ${inlineSafe(server.name)} has ${toolCounts(server)}\n`);
+        } else {
+          ctx.io.out(`${plural(changes.length, 'change')} on ${inlineSafe(server.name)}:\n`);
+          ctx.io.out(
+            formatTable(
+              ['TOOL', 'CHANGE'],
+              changes.map((c) => [c.tool, c.change]),
+            ),
+          );
+        }
+        if (server.tools.some((t) => t.state === 'quarantined')) {
+          ctx.io.out(
+            `quarantined tools are hidden from agents until accepted: \`briefcase${ctx.prefix} mcp review ${shellQuote(server.name)}\`\n`,
+          );
+        }
+        printAuthorization(ctx, server);
+        return 0;
+      }),
+    );
+
+  mcp
+    .command('review')
+    .description('show quarantined (new or changed) tools; with --accept, pin their new definitions')
+    .argument('<name>', 'server name')
+    .option('--accept', 'accept every pending definition of this server')
+    .action(
+      act<{ accept?: boolean }>(async (ctx, [name], options) => {
+        mcpHints(ctx);
+        const client = ctx.client();
+        if (options.accept) {
+          const { server, accepted } = await client.reviewMcpServer(name ?? '');
+          if (ctx.json) {
+            printJson(ctx, { server, accepted });
+            return 0;
+          }
+          if (accepted.length === 0) {
+            ctx.io.out(`nothing to accept: no tool of ${inlineSafe(server.name)} is quarantined\n`);
+            return 0;
+          }
+          ctx.io.out(
+            `accepted ${plural(accepted.length, 'tool definition')} of ${inlineSafe(server.name)}; agents see ${accepted.length === 1 ? 'it' : 'them'} now:\n`,
+          );
+          for (const tool of accepted) ctx.io.out(`  ${inlineSafe(tool)}\n`);
+          return 0;
+        }
+        const server = await client.getMcpServer(name ?? '');
+        const pending = server.tools.filter((t) => t.state === 'quarantined');
+        if (ctx.json) {
+          printJson(ctx, { server: server.name, pending });
+          return 0;
+        }
+        if (pending.length === 0) {
+          ctx.io.out(
+            `nothing to review: every tool of ${inlineSafe(server.name)} matches its pinned definition\n`,
+          );
+          return 0;
+        }
+        ctx.io.out(
+          `${plural(pending.length, 'tool')} of ${inlineSafe(server.name)} ${pending.length === 1 ? 'is' : 'are'} quarantined (hidden from agents):\n`,
+        );
+        for (const tool of pending) {
+          ctx.io.out(
+            `\n${inlineSafe(tool.name)} (upstream ${inlineSafe(tool.upstreamName)}, ${tool.change === 'new' ? 'new tool' : 'definition changed'})\n`,
+          );
+          ctx.io.out(`  pending description:\n${indent(tool.description || '(none)', '    ')}\n`);
+          for (const flag of tool.flags) ctx.io.out(`  warning: ${inlineSafe(flag)}\n`);
+        }
+        ctx.io.out(
+          `\nto accept ${pending.length === 1 ? 'it' : 'all of them'}: briefcase${ctx.prefix} mcp review ${shellQuote(server.name)} --accept\n`,
+        );
+        return 0;
+      }),
+    );
+}

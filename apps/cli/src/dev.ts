@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: briefcased and the HTTP MCP gateway in one foreground process, with development
+ * defaults (data dir `./.briefcase` unless BRIEFCASE_DATA_DIR is set, warnings-only log, secrets in
+ * memory when neither a keyring nor a passphrase is available). The gateway still reaches the
+ * daemon only through its socket with the agent token, exactly as a separate gateway process would;
+ * briefcased itself stays free of any gateway code.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promptPassphraseOnTty, type RunningDaemon, startDaemon } from '@briefcase/briefcased';
+import { createClient } from '@briefcase/client';
+import {
+  GATEWAY_TOKEN_FILE,
+  GATEWAY_VERSION,
+  type HttpGateway,
+  loadOrCreateGatewayToken,
+  printClientConfig,
+  startHttpGateway,
+} from '@briefcase/gateway';
+import { gatewayPortFromEnv, stdioGatewayCommand } from './commands/gateway.js';
+import { shellQuote } from './output.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const GATEWAY_HOST = '127.0.0.1';
+
+function fail(message: string, exitCode: number): never {
+  process.stderr.write(`npm start: ${message}\n`);
+  process.exit(exitCode);
+}
+
+/** The `mcp add` line of the banner, using the copy of server-everything `npm install` put here. */
+function everythingExample(cli: string): string {
+  const server = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+  if (!existsSync(server))
+    return `  ${cli} mcp add NAME --url https://example.com/mcp     # a remote MCP server`;
+  // Stdio servers get a fixed PATH, so name node by its absolute path.
+  const command = [process.execPath, server, 'stdio'].map(shellQuote).join(' ');
+  return [
+    `  ${cli} mcp add everything --command ${shellQuote(command)}`,
+    `  ${cli} mcp show everything`,
+    `  ${cli} tools call everything__echo --args '{"message":"hi"}'     # remote tools need approval`,
+  ].join('\n');
+}
+
+function banner(daemon: RunningDaemon, gateway: HttpGateway, token: string): string {
+  const dataDir = daemon.dataDir;
+  const cli = 'npx briefcase';
+  const command = stdioGatewayCommand();
+  return `
+briefcased and the MCP gateway are running.
+  data dir:     ${dataDir}
+  socket:       ${daemon.socketPath}${daemon.tcpUrl ? `\n  tcp:          ${daemon.tcpUrl}` : ''}
+  MCP gateway:  ${gateway.url}   (bearer token in ${join(dataDir, GATEWAY_TOKEN_FILE)})
+
+== Connect an MCP client over HTTP, to this running gateway ==
+${printClientConfig({ transport: 'http', url: gateway.url, token, dataDir, command })}
+== Or over stdio: the client starts its own gateway (this daemon must be running) ==
+${printClientConfig({ transport: 'stdio', dataDir, command })}
+== In another shell, from this directory ==
+  export BRIEFCASE_DATA_DIR=${shellQuote(dataDir)}
+  ${cli} tools list
+  ${cli} tools call note_add --args '{"text":"hello"}'     # needs approval
+  ${cli} approvals list
+  ${cli} approvals approve <id>
+  ${cli} tools call note_add --args '{"text":"hello"}'     # same call again: goes through
+  ${cli} receipts verify
+${everythingExample(cli)}
+
+Stop with Ctrl-C.
+`;
+}
+
+async function main(): Promise<void> {
+  let port: number;
+  try {
+    port = gatewayPortFromEnv(process.env);
+  } catch (error) {
+    fail((error as Error).message, 2);
+  }
+  const dataDir = process.env.BRIEFCASE_DATA_DIR
+    ? resolve(process.env.BRIEFCASE_DATA_DIR)
+    : resolve('.briefcase');
+  const prompt = promptPassphraseOnTty();
+  const daemon = await startDaemon({
+    dataDir,
+    dev: true,
+    env: process.env,
+    ...(prompt ? { promptPassphrase: prompt } : {}),
+    // The banner is the interface; keep the JSON log to warnings and errors.
+    ...(process.env.BRIEFCASE_LOG_LEVEL ? {} : { logLevel: 'warn' }),
+  }).catch((error: unknown) =>
+    fail(`briefcased could not start: ${error instanceof Error ? error.message : String(error)}`, 1),
+  );
+
+  let gateway: HttpGateway;
+  let token: string;
+  try {
+    token = loadOrCreateGatewayToken(dataDir);
+    gateway = await startHttpGateway({
+      client: createClient({ dataDir, role: 'agent' }),
+      host: GATEWAY_HOST,
+      port,
+      token,
+      version: GATEWAY_VERSION,
+    });
+  } catch (error) {
+    await daemon.close();
+    if ((error as { code?: unknown }).code === 'EADDRINUSE') {
+      fail(
+        `the MCP gateway cannot listen on ${GATEWAY_HOST}:${port}: the port is in use (another \`npm start\`?). ` +
+          `Stop that process, or choose another port: BRIEFCASE_GATEWAY_PORT=${port === 65_535 ? port - 1 : port + 1} npm start`,
+        1,
+      );
+    }
+    fail(`the MCP gateway could not start: ${error instanceof Error ? error.message : String(error)}`, 1);
+  }
+  process.stdout.write(banner(daemon, gateway, token));
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) {
+      // A second Ctrl-C while closing means "now".
+      process.exit(1);
+    }
+    stopping = true;
+    let clean = true;
+    for (const part of [gateway, daemon]) {
+      try {
+        await part.close();
+      } catch (error) {
+        clean = false;
+        process.stderr.write(
+          `npm start: closing failed: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
+      }
+    }
+    process.stdout.write(`briefcased and the MCP gateway stopped (${signal}).\n`);
+    process.exit(clean ? 0 : 1);
+  };
+  process.on('SIGINT', (signal) => void stop(signal));
+  process.on('SIGTERM', (signal) => void stop(signal));
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error), 1));

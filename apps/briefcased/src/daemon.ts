@@ -268,6 +268,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     policy: () => compiled,
     settings,
     clock,
+    knownSecrets: () => mcp?.knownSecrets() ?? [],
   });
 
   let tcpServer: Server | undefined;

@@ -88,6 +88,8 @@ const flagsOf = (tool: UpstreamTool) => detectInstructionLikeText(tool);
 export function createMcpManager(deps: McpManagerDeps) {
   const { db, store, pool, secrets, registry, receipts, clock, log } = deps;
   const authRequired = new Set<string>();
+  /** Environment values handed to each stdio server: its tools could echo them, so results are scrubbed of them. */
+  const handedOut = new Map<string, string[]>();
 
   async function configFor(server: McpServerRecord): Promise<UpstreamServerConfig> {
     if (server.transport === 'stdio') {
@@ -96,6 +98,7 @@ export function createMcpManager(deps: McpManagerDeps) {
         const value = await secrets.get(envSecretId(server.name, name));
         if (value !== null) env[name] = value.reveal();
       }
+      handedOut.set(server.name, Object.values(env));
       const cwd = join(deps.scratchDir, server.name);
       mkdirSync(cwd, { recursive: true, mode: 0o700 });
       return { name: server.name, transport: 'stdio', command: server.command ?? [], env, cwd };
@@ -447,6 +450,7 @@ export function createMcpManager(deps: McpManagerDeps) {
         receipts.append({ kind: 'mcp_server_removed', server: name, by: 'local-admin' }, clock());
       })();
       authRequired.delete(name);
+      handedOut.delete(name);
       publish();
     },
 
@@ -458,6 +462,8 @@ export function createMcpManager(deps: McpManagerDeps) {
       );
     },
 
+    /** Every environment value given to a stdio server so far: the pipeline scrubs them from results. */
+    knownSecrets: (): string[] => [...handedOut.values()].flat(),
     list: (): McpServerView[] => store.servers().map(view),
     show: (name: string): McpServerView => view(requireServer(name)),
     close: () => pool.close(),

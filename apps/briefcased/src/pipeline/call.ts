@@ -46,6 +46,8 @@ export interface PipelineDeps {
   policy: () => CompiledPolicy;
   settings: PipelineSettings;
   clock?: () => Date;
+  /** Secret values the daemon handed to tools (e.g. stdio servers' `--env`), scrubbed from every result. */
+  knownSecrets?: () => readonly string[];
 }
 
 /** A call as the agent sent it: every field is untrusted until validated. */
@@ -244,7 +246,13 @@ export function createPipeline(deps: PipelineDeps) {
 
       const finish = (result: unknown) => {
         const redacted = withSpan(tracer, 'briefcase.redact', {}, () =>
-          redactResult(def.name, result, def.outputAllowlist, settings.maxResultBytes),
+          redactResult(
+            def.name,
+            result,
+            def.outputAllowlist,
+            settings.maxResultBytes,
+            deps.knownSecrets?.() ?? [],
+          ),
         );
         const durationMs = elapsedMs(t0);
         try {

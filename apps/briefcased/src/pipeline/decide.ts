@@ -43,6 +43,7 @@ export function decide(deps: DecideDeps, call: CallToDecide): PolicyDecision {
       spentThisMonthMicroUsd: spend.spentThisMonthMicroUsd + inFlight,
     },
     def.costMicroUsd,
+    def.category,
   );
   const history = deps.stats.history(def.name);
   const risk = scoreRisk({

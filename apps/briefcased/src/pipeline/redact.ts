@@ -30,9 +30,25 @@ export interface RedactedResult {
   bytes: number;
 }
 
-export function scrubString(text: string): { text: string; hits: number } {
+/** Known secret values shorter than this are not scrubbed: they would match ordinary text. */
+export const MIN_KNOWN_SECRET_LENGTH = 8;
+
+/**
+ * Scrubs credential-shaped substrings, and every occurrence of a known secret value (for example a
+ * value given to a stdio MCP server with `--env`, which its tools could echo back).
+ */
+export function scrubString(
+  text: string,
+  knownSecrets: readonly string[] = [],
+): { text: string; hits: number } {
   let hits = 0;
   let out = text;
+  for (const secret of knownSecrets) {
+    if (secret.length < MIN_KNOWN_SECRET_LENGTH || !out.includes(secret)) continue;
+    const parts = out.split(secret);
+    hits += parts.length - 1;
+    out = parts.join('[REDACTED:secret]');
+  }
   for (const { id, pattern } of SECRET_PATTERNS) {
     out = out.replace(pattern, () => {
       hits++;
@@ -42,13 +58,13 @@ export function scrubString(text: string): { text: string; hits: number } {
   return { text: out, hits };
 }
 
-function scrub(value: unknown, counter: { n: number }): unknown {
+function scrub(value: unknown, counter: { n: number }, known: readonly string[]): unknown {
   if (typeof value === 'string') {
-    const { text, hits } = scrubString(value);
+    const { text, hits } = scrubString(value, known);
     counter.n += hits;
     return text;
   }
-  if (Array.isArray(value)) return value.map((v) => scrub(v, counter));
+  if (Array.isArray(value)) return value.map((v) => scrub(v, counter, known));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
@@ -56,7 +72,7 @@ function scrub(value: unknown, counter: { n: number }): unknown {
         counter.n++;
         out[key] = '[REDACTED]';
       } else {
-        out[key] = scrub(v, counter);
+        out[key] = scrub(v, counter, known);
       }
     }
     return out;
@@ -73,6 +89,7 @@ export function redactResult(
   result: unknown,
   allowlist: readonly string[],
   maxBytes: number,
+  knownSecrets: readonly string[] = [],
 ): RedactedResult {
   if (result === undefined) result = null;
   if (jsonDepth(result) > MAX_JSON_DEPTH) {
@@ -88,7 +105,7 @@ export function redactResult(
     }
     shaped = kept;
   }
-  const value = scrub(shaped, counter);
+  const value = scrub(shaped, counter, knownSecrets);
   const json = JSON.stringify(value) ?? 'null';
   const bytes = Buffer.byteLength(json);
   if (bytes > maxBytes) {

@@ -98,17 +98,37 @@ export function createGuardedFetch(options: {
       options.onFatal('protocol', 'tried to reach a URL other than the configured one (redirect refused)');
       throw new ForeignUrlError();
     }
-    const response = await baseFetch(target, { ...init, redirect: 'manual' });
+    // The SDK passes one connection-wide AbortSignal to every fetch, and undici leaves a listener on
+    // it per request until garbage collection: a long-lived daemon would pile up thousands. Each
+    // request gets its own signal instead, bridged from the shared one and unhooked when it settles.
+    const shared = init?.signal ?? undefined;
+    const own = new AbortController();
+    const forward = () => own.abort(shared?.reason);
+    if (shared?.aborted) forward();
+    else shared?.addEventListener('abort', forward, { once: true });
+    const release = () => shared?.removeEventListener('abort', forward);
+    let response: Response;
+    try {
+      response = await baseFetch(target, { ...init, signal: own.signal, redirect: 'manual' });
+    } catch (error) {
+      release();
+      throw error;
+    }
     if (response.status === 401) {
       options.onFatal('auth_required', 'answered HTTP 401');
     }
-    if (response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
+    if (response.body === null || NULL_BODY_STATUSES.has(response.status)) {
+      release();
+      return response;
+    }
     const perEvent = mediaType(response.headers.get('content-type')) === 'text/event-stream';
-    const body = response.body.pipeThrough(
-      byteCapTransform(options.maxBytes, perEvent, () =>
-        options.onFatal('too_large', `sent a message larger than the ${options.maxBytes}-byte limit`),
-      ),
-    );
+    const body = response.body
+      .pipeThrough(
+        byteCapTransform(options.maxBytes, perEvent, () =>
+          options.onFatal('too_large', `sent a message larger than the ${options.maxBytes}-byte limit`),
+        ),
+      )
+      .pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: release }));
     return new Response(body, {
       status: response.status,
       statusText: response.statusText,

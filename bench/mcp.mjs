@@ -6,14 +6,12 @@
 // Writes bench/results/mcp-latest.json. `--quick` runs fewer iterations.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startDaemon } from '@briefcase/briefcased';
 import { createClient } from '@briefcase/client';
-import { startHttpGateway } from '@briefcase/gateway';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -53,9 +51,27 @@ await new Promise((resolve) =>
 );
 const upstreamUrl = `http://127.0.0.1:${upstreamPort}/mcp`;
 
+// The SDK's HTTP client transport hands one connection-wide AbortSignal to every fetch, and Node 20's
+// fetch leaves a listener on it per request until GC; over thousands of calls that crashes the run.
+// Every client here (a, b and c alike) gets the same per-request signal, so the comparison stays fair.
+const isolatedFetch = async (input, init = {}) => {
+  const own = new AbortController();
+  const forward = () => own.abort(init.signal?.reason);
+  init.signal?.addEventListener('abort', forward, { once: true });
+  try {
+    const response = await fetch(input, { ...init, signal: own.signal });
+    const body = await response.arrayBuffer();
+    return new Response(response.status === 202 || response.status === 204 ? null : body, response);
+  } finally {
+    init.signal?.removeEventListener('abort', forward);
+  }
+};
+
 async function connect(url, headers = {}) {
   const client = new Client({ name: 'bench', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch: isolatedFetch }),
+  );
   return client;
 }
 
@@ -80,57 +96,55 @@ const proxy = createServer(async (req, res) => {
 const proxyPort = await freePort();
 await new Promise((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
 
-// (c) The briefcase: daemon with durable receipts + HTTP gateway.
+// (c) The briefcase, deployed as it runs: briefcased and the HTTP gateway as separate processes
+// (durable receipts on).
 const dataDir = mkdtempSync(join(tmpdir(), 'briefcase-mcp-bench-'));
-const daemon = await startDaemon({ dataDir, secretBackend: 'memory', env: {}, logLevel: 'silent' });
-const admin = createClient({ dataDir, role: 'admin' });
-const added = await fetchAdd();
-async function fetchAdd() {
-  // Trusting the server's read-only hints lets `echo` run without approval, as a read.
-  const { request } = await import('node:http');
-  const { readFileSync } = await import('node:fs');
-  const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
-  const body = JSON.stringify({ name: 'everything', url: upstreamUrl, trustAnnotations: true });
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath: daemon.socketPath,
-        path: '/v1/mcp/servers',
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => (res.statusCode === 201 ? resolve(JSON.parse(text)) : reject(new Error(text))));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-void admin;
-void added;
-const gatewayToken = randomUUID();
-const gateway = await startHttpGateway({
-  client: createClient({ dataDir, role: 'agent' }),
-  token: gatewayToken,
-  host: '127.0.0.1',
-  port: 0,
-  version: 'bench',
+const env = {
+  PATH: process.env.PATH,
+  BRIEFCASE_DATA_DIR: dataDir,
+  BRIEFCASE_SECRET_BACKEND: 'memory',
+  BRIEFCASE_LOG_LEVEL: 'warn',
+};
+const daemon = spawn(process.execPath, ['apps/briefcased/dist/main.js', '--data-dir', dataDir], {
+  env,
+  stdio: 'ignore',
 });
+while (!existsSync(join(dataDir, 'briefcased.sock'))) await new Promise((r) => setTimeout(r, 25));
+const admin = createClient({ dataDir, role: 'admin' });
+for (let i = 0; ; i++) {
+  try {
+    await admin.health();
+    break;
+  } catch (error) {
+    if (i > 200) throw error;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+// Trusting the server's read-only hints lets `echo` run without approval, as a read.
+await admin.addMcpServer({ name: 'everything', url: upstreamUrl, trustAnnotations: true });
+const gatewayPort = await freePort();
+const gateway = spawn(process.execPath, ['apps/gateway/dist/main.js', '--http', `127.0.0.1:${gatewayPort}`], {
+  env,
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+await new Promise((resolve) =>
+  gateway.stderr.on('data', (c) => String(c).includes('MCP endpoint') && resolve()),
+);
+const gatewayToken = readFileSync(join(dataDir, 'gateway.token'), 'utf8').trim();
+const gatewayUrl = `http://127.0.0.1:${gatewayPort}/mcp`;
 
 const targets = {
   a_direct: { client: await connect(upstreamUrl), tool: 'echo' },
   b_plain_proxy: { client: await connect(`http://127.0.0.1:${proxyPort}/mcp`), tool: 'echo' },
   c_briefcase: {
-    client: await connect(gateway.url, { authorization: `Bearer ${gatewayToken}` }),
+    client: await connect(gatewayUrl, { authorization: `Bearer ${gatewayToken}` }),
     tool: 'everything__echo',
   },
 };
 
 const results = {};
 for (const [name, { client, tool }] of Object.entries(targets)) {
+  process.stderr.write(`bench: ${name}\n`);
   const call = () => client.callTool({ name: tool, arguments: { message: 'bench' } });
   for (let i = 0; i < 100; i++) await call();
   const times = [];
@@ -170,8 +184,9 @@ const report = {
 
 for (const { client } of Object.values(targets)) await client.close();
 await proxyUpstream.close();
-await gateway.close();
-await daemon.close();
+gateway.kill('SIGTERM');
+daemon.kill('SIGTERM');
+await new Promise((r) => daemon.once('exit', r));
 proxy.close();
 upstream.kill();
 rmSync(dataDir, { recursive: true, force: true });

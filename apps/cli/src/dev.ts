@@ -1,29 +1,34 @@
 #!/usr/bin/env node
 /**
- * `npm start`: briefcased and the HTTP MCP gateway in one foreground process, with development
- * defaults (data dir `./.briefcase` unless BRIEFCASE_DATA_DIR is set, warnings-only log, secrets in
- * memory when neither a keyring nor a passphrase is available). The gateway still reaches the
- * daemon only through its socket with the agent token, exactly as a separate gateway process would;
- * briefcased itself stays free of any gateway code.
+ * `npm start`: briefcased in this foreground process and the HTTP MCP gateway in a child process,
+ * with development defaults (data dir `./.briefcase` unless BRIEFCASE_DATA_DIR is set, warnings-only
+ * log, secrets in memory when neither a keyring nor a passphrase is available).
+ *
+ * The gateway is the agent-facing side, so it gets its own process: nothing of the daemon's memory
+ * (secrets, passphrase) is in its address space, its environment carries no secret, and it reaches
+ * the daemon only through the socket with the agent token.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promptPassphraseOnTty, type RunningDaemon, startDaemon } from '@briefcase/briefcased';
-import { createClient } from '@briefcase/client';
-import {
-  GATEWAY_TOKEN_FILE,
-  GATEWAY_VERSION,
-  type HttpGateway,
-  loadOrCreateGatewayToken,
-  printClientConfig,
-  startHttpGateway,
-} from '@briefcase/gateway';
+import { GATEWAY_TOKEN_FILE, loadOrCreateGatewayToken, printClientConfig } from '@briefcase/gateway';
 import { gatewayPortFromEnv, stdioGatewayCommand } from './commands/gateway.js';
 import { shellQuote } from './output.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const GATEWAY_HOST = '127.0.0.1';
+const GATEWAY_MAIN = fileURLToPath(new URL('../../gateway/dist/main.js', import.meta.url));
+/** The only variables the gateway process inherits: none of them is a secret. */
+const GATEWAY_ENV_NAMES = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'TZ',
+  'BRIEFCASE_LOG_LEVEL',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+];
 
 function fail(message: string, exitCode: number): never {
   process.stderr.write(`npm start: ${message}\n`);
@@ -44,7 +49,7 @@ function everythingExample(cli: string): string {
   ].join('\n');
 }
 
-function banner(daemon: RunningDaemon, gateway: HttpGateway, token: string): string {
+function banner(daemon: RunningDaemon, gatewayUrl: string, token: string): string {
   const dataDir = daemon.dataDir;
   const cli = 'npx briefcase';
   const command = stdioGatewayCommand();
@@ -52,10 +57,10 @@ function banner(daemon: RunningDaemon, gateway: HttpGateway, token: string): str
 briefcased and the MCP gateway are running.
   data dir:     ${dataDir}
   socket:       ${daemon.socketPath}${daemon.tcpUrl ? `\n  tcp:          ${daemon.tcpUrl}` : ''}
-  MCP gateway:  ${gateway.url}   (bearer token in ${join(dataDir, GATEWAY_TOKEN_FILE)})
+  MCP gateway:  ${gatewayUrl}   (bearer token in ${join(dataDir, GATEWAY_TOKEN_FILE)})
 
 == Connect an MCP client over HTTP, to this running gateway ==
-${printClientConfig({ transport: 'http', url: gateway.url, token, dataDir, command })}
+${printClientConfig({ transport: 'http', url: gatewayUrl, token, dataDir, command })}
 == Or over stdio: the client starts its own gateway (this daemon must be running) ==
 ${printClientConfig({ transport: 'stdio', dataDir, command })}
 == In another shell, from this directory ==
@@ -94,47 +99,68 @@ async function main(): Promise<void> {
     fail(`briefcased could not start: ${error instanceof Error ? error.message : String(error)}`, 1),
   );
 
-  let gateway: HttpGateway;
-  let token: string;
-  try {
-    token = loadOrCreateGatewayToken(dataDir);
-    gateway = await startHttpGateway({
-      client: createClient({ dataDir, role: 'agent' }),
-      host: GATEWAY_HOST,
-      port,
-      token,
-      version: GATEWAY_VERSION,
+  const token = loadOrCreateGatewayToken(dataDir);
+  const env: NodeJS.ProcessEnv = { BRIEFCASE_DATA_DIR: dataDir };
+  for (const name of GATEWAY_ENV_NAMES) if (process.env[name] !== undefined) env[name] = process.env[name];
+  const gateway: ChildProcess = spawn(process.execPath, [GATEWAY_MAIN, '--http', `${GATEWAY_HOST}:${port}`], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let started = false;
+  const gatewayUrl = await new Promise<string>((resolveUrl, reject) => {
+    let said = '';
+    gateway.stderr?.setEncoding('utf8');
+    gateway.stderr?.on('data', (chunk: string) => {
+      if (started) return void process.stderr.write(chunk);
+      said += chunk;
+      const url = /MCP endpoint (\S+)/.exec(said)?.[1];
+      if (url) {
+        started = true;
+        resolveUrl(url);
+      }
     });
-  } catch (error) {
+    gateway.once('exit', () => {
+      if (!started) reject(new Error(said.trim() || 'the gateway process exited'));
+    });
+  }).catch(async (error: Error) => {
     await daemon.close();
-    if ((error as { code?: unknown }).code === 'EADDRINUSE') {
+    if (/EADDRINUSE/.test(error.message)) {
       fail(
         `the MCP gateway cannot listen on ${GATEWAY_HOST}:${port}: the port is in use (another \`npm start\`?). ` +
           `Stop that process, or choose another port: BRIEFCASE_GATEWAY_PORT=${port === 65_535 ? port - 1 : port + 1} npm start`,
         1,
       );
     }
-    fail(`the MCP gateway could not start: ${error instanceof Error ? error.message : String(error)}`, 1);
-  }
-  process.stdout.write(banner(daemon, gateway, token));
+    fail(`the MCP gateway could not start: ${error.message}`, 1);
+  });
+  process.stdout.write(banner(daemon, gatewayUrl, token));
 
   let stopping = false;
+  const gatewayExited = new Promise<void>((done) => gateway.once('exit', () => done()));
+  gateway.once('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(
+      `npm start: the MCP gateway stopped unexpectedly (${signal ?? code}); stopping briefcased.\n`,
+    );
+    void daemon.close().finally(() => process.exit(1));
+  });
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) {
       // A second Ctrl-C while closing means "now".
+      gateway.kill('SIGKILL');
       process.exit(1);
     }
     stopping = true;
     let clean = true;
-    for (const part of [gateway, daemon]) {
-      try {
-        await part.close();
-      } catch (error) {
-        clean = false;
-        process.stderr.write(
-          `npm start: closing failed: ${error instanceof Error ? error.message : String(error)}\n`,
-        );
-      }
+    gateway.kill('SIGTERM');
+    await gatewayExited;
+    try {
+      await daemon.close();
+    } catch (error) {
+      clean = false;
+      process.stderr.write(
+        `npm start: closing failed: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
     }
     process.stdout.write(`briefcased and the MCP gateway stopped (${signal}).\n`);
     process.exit(clean ? 0 : 1);

@@ -1,6 +1,6 @@
 /**
- * End to end: `npm start`'s launcher (apps/cli/dist/dev.js) runs briefcased and the HTTP gateway in
- * one process. Driven like a person would: read the banner, connect an MCP client with the printed
+ * End to end: `npm start`'s launcher (apps/cli/dist/dev.js) runs briefcased, and the HTTP gateway in
+ * a child process of its own. Driven like a person would: read the banner, connect an MCP client with the printed
  * URL and token, use the CLI, press Ctrl-C. Build first: `npx tsc -b apps/cli`.
  */
 import { existsSync } from 'node:fs';
@@ -29,7 +29,16 @@ afterEach(async () => {
 describe('npm start', () => {
   it('runs the daemon and the gateway, prints the client config and next steps, stops on Ctrl-C', async () => {
     const port = await freePort();
-    launched = startScript(DEV, [], envFor(dataDir, { BRIEFCASE_GATEWAY_PORT: String(port) }));
+    const passphrase = 'passphrase-the-gateway-must-never-see';
+    launched = startScript(
+      DEV,
+      [],
+      envFor(dataDir, {
+        BRIEFCASE_GATEWAY_PORT: String(port),
+        BRIEFCASE_SECRET_BACKEND: 'file',
+        BRIEFCASE_MASTER_PASSPHRASE: passphrase,
+      }),
+    );
     await launched.waitFor('stdout', /Stop with Ctrl-C\./, 25_000);
     const banner = launched.output.stdout;
     const url = `http://127.0.0.1:${port}/mcp`;
@@ -58,6 +67,19 @@ describe('npm start', () => {
     await client.close();
     expect((await run(dataDir, 'status')).code).toBe(0);
 
+    // The agent-facing gateway is a separate process whose environment holds no secret.
+    const children = (
+      await readFile(`/proc/${launched.child.pid}/task/${launched.child.pid}/children`, 'utf8')
+    )
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
+    expect(children).toHaveLength(1);
+    const gatewayEnv = await readFile(`/proc/${children[0]}/environ`, 'utf8');
+    expect(gatewayEnv).toContain(`BRIEFCASE_DATA_DIR=${dataDir}`);
+    expect(gatewayEnv).not.toContain(passphrase);
+    expect(gatewayEnv).not.toContain('BRIEFCASE_MASTER_PASSPHRASE');
+
     launched.child.kill('SIGINT');
     const done = await launched.exited;
     expect(done.code, done.stderr).toBe(0);
@@ -71,7 +93,16 @@ describe('npm start', () => {
     const address = blocker.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
     try {
-      launched = startScript(DEV, [], envFor(dataDir, { BRIEFCASE_GATEWAY_PORT: String(port) }));
+      const passphrase = 'passphrase-the-gateway-must-never-see';
+      launched = startScript(
+        DEV,
+        [],
+        envFor(dataDir, {
+          BRIEFCASE_GATEWAY_PORT: String(port),
+          BRIEFCASE_SECRET_BACKEND: 'file',
+          BRIEFCASE_MASTER_PASSPHRASE: passphrase,
+        }),
+      );
       const done = await launched.exited;
       expect(done.code).toBe(1);
       expect(done.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);

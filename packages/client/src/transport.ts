@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { request } from 'node:http';
+import { type Agent, request } from 'node:http';
 import { BriefcaseError, isErrorCode } from '@briefcase/core';
 import { DaemonUnavailableError } from './errors.js';
 
@@ -7,6 +7,8 @@ import { DaemonUnavailableError } from './errors.js';
 export interface Endpoint {
   socketPath: string;
   dataDir: string;
+  /** A keep-alive pool for long-lived callers (the gateway); absent, each request has its own connection. */
+  agent?: Agent;
 }
 
 /** One HTTP exchange over the Unix socket. */
@@ -81,8 +83,8 @@ export function mapTransportError(error: unknown, endpoint: Endpoint): unknown {
 
 /**
  * Sends one request and resolves with the response head; the body is left to the caller.
- * `agent: false` gives every request its own connection, so nothing is left in a keep-alive pool
- * holding the process open.
+ * Without a keep-alive agent (`agent: false`) every request has its own connection, so a short-lived
+ * process like the CLI leaves nothing open behind it.
  */
 export function send(endpoint: Endpoint, req: RawRequest): Promise<IncomingMessage> {
   const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body), 'utf8');
@@ -100,7 +102,7 @@ export function send(endpoint: Endpoint, req: RawRequest): Promise<IncomingMessa
         path: req.path,
         method: req.method,
         headers,
-        agent: false,
+        agent: endpoint.agent ?? false,
         signal: req.signal,
       });
     } catch (error) {

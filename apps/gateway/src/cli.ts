@@ -129,7 +129,7 @@ export async function runGatewayCli(argv: string[], io: GatewayCliIo = {}): Prom
       return 0;
     }
 
-    const client = createClient({ dataDir, role: 'agent', keepAlive: true });
+    const client = createClient({ dataDir, role: 'agent' });
     const common = { client, approvalWaitMs, version: GATEWAY_VERSION, log };
     // Only a hint for the operator: the gateway may start before the daemon, and every call
     // reports an unreachable daemon on its own. Bounded, so it never holds the process open.

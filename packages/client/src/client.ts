@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Agent, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { type Approval, BriefcaseError } from '@briefcase/core';
 import { resolveDataDir, socketPathFor } from './data-dir.js';
@@ -55,11 +55,6 @@ export interface ClientOptions {
   maxResponseBytes?: number;
   /** Cap on one NDJSON or SSE line (default 1 MiB). */
   maxLineBytes?: number;
-  /**
-   * Reuse connections to the daemon (for long-lived callers such as the gateway: it saves a connect
-   * per call). Idle connections do not keep the process alive.
-   */
-  keepAlive?: boolean;
 }
 
 /** Per-request options. */
@@ -216,7 +211,6 @@ export function createClient(options: ClientOptions = {}): BriefcaseClient {
   const endpoint: Endpoint = {
     dataDir,
     socketPath: options.socketPath ?? socketPathFor(dataDir),
-    ...(options.keepAlive ? { agent: new Agent({ keepAlive: true, maxSockets: 64 }) } : {}),
   };
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { type Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { BriefcaseError, isErrorCode } from '@briefcase/core';
 import { DaemonUnavailableError } from './errors.js';
 
@@ -7,8 +7,6 @@ import { DaemonUnavailableError } from './errors.js';
 export interface Endpoint {
   socketPath: string;
   dataDir: string;
-  /** A keep-alive pool for long-lived callers (the gateway); absent, each request has its own connection. */
-  agent?: Agent;
 }
 
 /** One HTTP exchange over the Unix socket. */
@@ -83,8 +81,9 @@ export function mapTransportError(error: unknown, endpoint: Endpoint): unknown {
 
 /**
  * Sends one request and resolves with the response head; the body is left to the caller.
- * Without a keep-alive agent (`agent: false`) every request has its own connection, so a short-lived
- * process like the CLI leaves nothing open behind it.
+ * `agent: false` gives every request its own connection: nothing is left open behind a short-lived
+ * CLI, and a tool call is never written into a kept-alive socket the daemon is just closing (a call
+ * is not safe to resend, so that race must not exist).
  */
 export function send(endpoint: Endpoint, req: RawRequest): Promise<IncomingMessage> {
   const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body), 'utf8');
@@ -102,7 +101,7 @@ export function send(endpoint: Endpoint, req: RawRequest): Promise<IncomingMessa
         path: req.path,
         method: req.method,
         headers,
-        agent: endpoint.agent ?? false,
+        agent: false,
         signal: req.signal,
       });
     } catch (error) {

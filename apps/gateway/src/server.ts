@@ -1,4 +1,4 @@
-import type { BriefcaseClient } from '@briefcase/client';
+import { type BriefcaseClient, traceContextFromMeta } from '@briefcase/client';
 import { isBriefcaseError } from '@briefcase/core';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
@@ -145,6 +145,9 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
     const meta = request.params._meta;
     const approvalId = typeof meta?.approvalId === 'string' ? meta.approvalId : undefined;
     const progressToken = meta?.progressToken;
+    // W3C trace context, where MCP clients put it: continued in the daemon when well formed,
+    // ignored (the daemon starts a new trace) when not.
+    const traceContext = traceContextFromMeta(meta);
 
     let progressTimer: NodeJS.Timeout | undefined;
     if (progressToken !== undefined) {
@@ -174,7 +177,7 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
           ...(approvalId !== undefined ? { approvalId } : {}),
           ...(approvalWaitMs > 0 ? { waitMs: approvalWaitMs } : {}),
         },
-        { signal: extra.signal },
+        { signal: extra.signal, ...traceContext },
       );
       return toMcpResult(response);
     } catch (error) {

@@ -6,6 +6,7 @@ import { resolveDataDir, socketPathFor } from './data-dir.js';
 import { DaemonUnavailableError } from './errors.js';
 import { createLineSplitter } from './lines.js';
 import { createSseParser } from './sse.js';
+import { type TraceContextHeaders, traceContextFromMeta } from './trace-context.js';
 import {
   type Endpoint,
   errorFromBody,
@@ -62,6 +63,13 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Options of {@link BriefcaseClient.callTool}: W3C trace context to continue in the daemon, sent as
+ * the `traceparent` / `tracestate` headers. Values that are not well formed are not sent (see
+ * {@link isValidTraceparent}), as a trace-context receiver would ignore them anyway.
+ */
+export interface CallToolOptions extends RequestOptions, TraceContextHeaders {}
+
 /** A typed client for every route of the briefcased local API (v1). */
 export interface BriefcaseClient {
   readonly dataDir: string;
@@ -70,7 +78,7 @@ export interface BriefcaseClient {
   status(options?: RequestOptions): Promise<StatusView>;
   listTools(options?: RequestOptions): Promise<ToolView[]>;
   /** Throws BriefcaseError (`approval_required` carries `approvalId`) when the call does not run. */
-  callTool(call: CallToolRequest, options?: RequestOptions): Promise<CallToolResponse>;
+  callTool(call: CallToolRequest, options?: CallToolOptions): Promise<CallToolResponse>;
   listApprovals(state?: ApprovalListState, options?: RequestOptions): Promise<Approval[]>;
   getApproval(id: string, options?: RequestOptions): Promise<Approval>;
   approve(id: string, options?: RequestOptions): Promise<Approval>;
@@ -351,7 +359,14 @@ export function createClient(options: ClientOptions = {}): BriefcaseClient {
       const request: Record<string, unknown> = { tool: call.tool, args: call.args ?? {} };
       if (call.approvalId !== undefined) request.approvalId = call.approvalId;
       if (call.waitMs !== undefined) request.waitMs = call.waitMs;
-      const body = await json({ method: 'POST', path: '/v1/tools/call', body: request, signal: opts.signal });
+      const headers = traceContextFromMeta(opts);
+      const body = await json({
+        method: 'POST',
+        path: '/v1/tools/call',
+        body: request,
+        signal: opts.signal,
+        headers: headers as Record<string, string>,
+      });
       if (!('result' in body) || !isRecord(body.provenance))
         throw unexpected('POST /v1/tools/call', 'missing result or provenance');
       return body as unknown as CallToolResponse;

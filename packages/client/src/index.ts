@@ -1,5 +1,6 @@
 export {
   type BriefcaseClient,
+  type CallToolOptions,
   type ClientOptions,
   type ClientRole,
   createClient,
@@ -15,6 +16,12 @@ export {
 export { createLineSplitter, type LineBreaks, type LineSplitter, type LineSplitterOptions } from './lines.js';
 export { formatUsd, microUsdToDecimal, parseUsd } from './money.js';
 export { createSseParser, type SseEvent, type SseParser, type SseParserOptions } from './sse.js';
+export {
+  isValidTraceparent,
+  isValidTracestate,
+  type TraceContextHeaders,
+  traceContextFromMeta,
+} from './trace-context.js';
 export type {
   AddMcpServerInput,
   Approval,

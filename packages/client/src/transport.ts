@@ -19,6 +19,8 @@ export interface RawRequest {
   body?: unknown;
   accept?: string;
   signal?: AbortSignal | undefined;
+  /** Extra request headers (already validated by the caller); cannot override the ones set here. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** Node error codes that mean "nobody answered on that socket". */
@@ -87,7 +89,7 @@ export function mapTransportError(error: unknown, endpoint: Endpoint): unknown {
  */
 export function send(endpoint: Endpoint, req: RawRequest): Promise<IncomingMessage> {
   const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body), 'utf8');
-  const headers: Record<string, string> = { accept: req.accept ?? 'application/json' };
+  const headers: Record<string, string> = { ...req.headers, accept: req.accept ?? 'application/json' };
   if (req.token !== undefined) headers.authorization = `Bearer ${req.token}`;
   if (payload !== undefined) {
     headers['content-type'] = 'application/json';

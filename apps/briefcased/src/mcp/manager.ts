@@ -16,6 +16,7 @@ import type { McpServerRecord, McpStore, McpToolDefinition, McpToolRecord, McpTr
 import type { Db } from '../db/open.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ToolSpec } from '../tools/types.js';
+import { traceContextMeta } from '../trace-context.js';
 
 /** The registry provider id under which every remote tool is published. */
 export const MCP_PROVIDER_ID = 'mcp';
@@ -131,7 +132,12 @@ export function createMcpManager(deps: McpManagerDeps) {
           if (!current) throw new BriefcaseError('not_found', `MCP server ${server.name} was removed.`);
           const config = await configFor(current);
           await assertUnchanged(current, record.tool, config);
-          return pool.callTool(config, record.tool, args, { signal: ctx.signal });
+          // The remote server continues this call's trace (MCP carries W3C trace context in `_meta`).
+          const meta = traceContextMeta();
+          return pool.callTool(config, record.tool, args, {
+            signal: ctx.signal,
+            ...(meta === undefined ? {} : { meta }),
+          });
         },
       },
     };

@@ -1,4 +1,5 @@
 import { isBriefcaseError } from '@briefcase/core';
+import { context } from '@opentelemetry/api';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
 import type { ApprovalStore } from '../db/approvals.js';
@@ -8,6 +9,7 @@ import type { Pipeline } from '../pipeline/call.js';
 import { MAX_APPROVAL_WAIT_MS, waitForDecision } from '../pipeline/wait.js';
 import { errorResponses, ref } from '../schemas.js';
 import type { ToolRegistry } from '../tools/registry.js';
+import { callerTraceContext } from '../trace-context.js';
 
 /** What the tool routes read: the catalog, and the pipeline every call goes through. */
 export interface ToolRouteDeps {
@@ -123,8 +125,11 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
         approvalId?: string;
         waitMs?: number;
       };
+      // The pipeline's spans continue the caller's trace (the gateway passes the agent's W3C context).
+      const traced = callerTraceContext(request.headers);
+      const callTool = (c: typeof call) => context.with(traced, () => deps.pipeline.callTool(c, caller));
       try {
-        return reply.send(await deps.pipeline.callTool(call, caller));
+        return reply.send(await callTool(call));
       } catch (error) {
         if (!waitMs || !isBriefcaseError(error) || error.code !== 'approval_required' || !error.approvalId) {
           throw error;
@@ -144,7 +149,7 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
         if (!decided) throw error;
         // The decision is not taken from the wait: the call runs the whole pipeline again, which uses
         // the approval (or reports the denial) and writes its own receipt.
-        return reply.send(await deps.pipeline.callTool({ ...call, approvalId: error.approvalId }, caller));
+        return reply.send(await callTool({ ...call, approvalId: error.approvalId }));
       }
     },
   );

@@ -46,6 +46,11 @@ const upstream = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
   env: { PATH: process.env.PATH, PORT: String(upstreamPort) },
   stdio: ['ignore', 'ignore', 'pipe'],
 });
+// Child processes die with the benchmark, even when it fails half way.
+const children = [upstream];
+process.on('exit', () => {
+  for (const child of children) child.kill();
+});
 await new Promise((resolve) =>
   upstream.stderr.on('data', (c) => String(c).includes('listening') && resolve()),
 );
@@ -109,6 +114,7 @@ const daemon = spawn(process.execPath, ['apps/briefcased/dist/main.js', '--data-
   env,
   stdio: 'ignore',
 });
+children.push(daemon);
 while (!existsSync(join(dataDir, 'briefcased.sock'))) await new Promise((r) => setTimeout(r, 25));
 const admin = createClient({ dataDir, role: 'admin' });
 for (let i = 0; ; i++) {
@@ -127,6 +133,7 @@ const gateway = spawn(process.execPath, ['apps/gateway/dist/main.js', '--http', 
   env,
   stdio: ['ignore', 'ignore', 'pipe'],
 });
+children.push(gateway);
 await new Promise((resolve) =>
   gateway.stderr.on('data', (c) => String(c).includes('MCP endpoint') && resolve()),
 );

@@ -49,6 +49,8 @@ const daemon = spawn(process.execPath, ['apps/briefcased/dist/main.js', '--data-
   env: { PATH: process.env.PATH, BRIEFCASE_SECRET_BACKEND: 'memory', BRIEFCASE_LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
+// The daemon dies with the benchmark, even when it fails half way.
+process.on('exit', () => daemon.kill());
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 function call(path, body, token) {
   return new Promise((resolve, reject) => {

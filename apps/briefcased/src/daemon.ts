@@ -45,6 +45,8 @@ export interface DaemonOptions {
   settings?: Partial<PipelineSettings>;
   /** Extra tool providers (tests; later remote MCP servers and plugins). */
   providers?: ToolProvider[];
+  /** How long a remote server's tool list is trusted before it is fetched again (default 60 s). */
+  mcpCatalogTtlMs?: number;
   clock?: () => Date;
 }
 
@@ -236,6 +238,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const pool = createUpstreamPool({
     clientInfo: { name: 'briefcased', version: VERSION },
     onToolsChanged: (server) => mcp?.onToolsChanged(server),
+    ...(options.mcpCatalogTtlMs !== undefined ? { catalogTtlMs: options.mcpCatalogTtlMs } : {}),
   });
   const registry = createToolRegistry([builtinTools, ...(options.providers ?? [])], (tool, why) =>
     log.error({ tool, why }, 'tool left out of the catalog'),

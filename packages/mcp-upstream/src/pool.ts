@@ -21,7 +21,7 @@ import { runWithDeadline } from './deadline.js';
 import { authRequiredError, UpstreamError, type UpstreamErrorReason } from './errors.js';
 import { createGuardedFetch, type FatalHook } from './http-fetch.js';
 import { BoundedStdioTransport } from './stdio-transport.js';
-import { isValidToolName, sanitizeTools, type UpstreamTool } from './tools.js';
+import { isValidToolName, sanitizeTools, toolDefinitionHash, type UpstreamTool } from './tools.js';
 
 /** Severity of a pool log entry. */
 export type UpstreamLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -82,6 +82,11 @@ export interface UpstreamPool {
    * @throws UpstreamError, or BriefcaseError `invalid_args` for a bad config
    */
   listTools(config: UpstreamServerConfig, opts?: { refresh?: boolean }): Promise<UpstreamTool[]>;
+  /**
+   * The {@link toolDefinitionHash} of one tool in the (cached) live catalog, or undefined when the
+   * server no longer offers it: a cheap per-call check against a pinned definition.
+   */
+  toolHash(config: UpstreamServerConfig, toolName: string): Promise<string | undefined>;
   /**
    * Calls one tool on the pooled session.
    * @throws UpstreamError, or BriefcaseError `invalid_args` for a bad config, tool name or args
@@ -600,14 +605,14 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
     return failure;
   }
 
-  async function listTools(
+  /** The cached catalog itself (never handed out: callers get a copy or a hash). */
+  async function catalogOf(
     config: UpstreamServerConfig,
     opts: { refresh?: boolean } = {},
   ): Promise<UpstreamTool[]> {
     const entry = entryFor(config);
     const cached = entry.catalog;
-    if (!opts.refresh && cached && Date.now() - cached.fetchedAt < catalogTtlMs)
-      return structuredClone(cached.tools);
+    if (!opts.refresh && cached && Date.now() - cached.fetchedAt < catalogTtlMs) return cached.tools;
     if (!entry.catalogLoad) {
       const generation = entry.catalogGeneration;
       const load = loadCatalog(entry).then((tools) => {
@@ -625,7 +630,32 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
         .catch(() => undefined); // the caller below observes the rejection
       entry.catalogLoad = load;
     }
-    return structuredClone(await entry.catalogLoad);
+    return entry.catalogLoad;
+  }
+
+  async function listTools(
+    config: UpstreamServerConfig,
+    opts: { refresh?: boolean } = {},
+  ): Promise<UpstreamTool[]> {
+    return structuredClone(await catalogOf(config, opts));
+  }
+
+  // Hashes per catalog, keyed by the catalog array itself: a new catalog is a new array, so a
+  // stale hash can never be served.
+  const hashesByCatalog = new WeakMap<UpstreamTool[], Map<string, string | undefined>>();
+
+  async function toolHash(config: UpstreamServerConfig, toolName: string): Promise<string | undefined> {
+    const tools = await catalogOf(config);
+    let hashes = hashesByCatalog.get(tools);
+    if (!hashes) {
+      hashes = new Map();
+      hashesByCatalog.set(tools, hashes);
+    }
+    if (!hashes.has(toolName)) {
+      const tool = tools.find((t) => t.name === toolName);
+      hashes.set(toolName, tool ? toolDefinitionHash(tool) : undefined);
+    }
+    return hashes.get(toolName);
   }
 
   function checkCallInputs(toolName: string, args: Record<string, unknown>, opts: UpstreamCallOptions): void {
@@ -726,5 +756,5 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
     await Promise.all(targets.map((entry) => retire(entry)));
   }
 
-  return { listTools, callTool, status, close };
+  return { listTools, toolHash, callTool, status, close };
 }

@@ -105,6 +105,9 @@ export function createMcpStore(db: Db) {
        pending_hash = @pending_hash, pending_json = @pending_json, flags_json = @flags_json, updated_at_ms = @updated_at_ms`,
   );
   const deleteTool = db.prepare('DELETE FROM mcp_tools WHERE server = ? AND tool = ?');
+  const pinnedHashOf = db.prepare<[string, string], { pinned_hash: string | null }>(
+    "SELECT pinned_hash FROM mcp_tools WHERE server = ? AND tool = ? AND state = 'active'",
+  );
 
   return {
     addServer(server: Omit<McpServerRecord, 'createdAt'>, nowMs: number): McpServerRecord {
@@ -146,6 +149,10 @@ export function createMcpStore(db: Db) {
         flags_json: JSON.stringify(tool.flags),
         updated_at_ms: nowMs,
       });
+    },
+    /** The pinned hash of an active tool; undefined when it is not active (or unknown). */
+    pinnedHash(server: string, tool: string): string | undefined {
+      return pinnedHashOf.get(server, tool)?.pinned_hash ?? undefined;
     },
     removeTool(server: string, tool: string): void {
       deleteTool.run(server, tool);

@@ -159,9 +159,8 @@ export function createMcpManager(deps: McpManagerDeps) {
 
   /** A rug pull caught at call time: the live definition differs from the pinned one. */
   async function assertUnchanged(server: McpServerRecord, tool: string, config: UpstreamServerConfig) {
+    if ((await pool.toolHash(config, tool)) === store.pinnedHash(server.name, tool)) return;
     const live = (await pool.listTools(config)).find((t) => t.name === tool);
-    const record = store.tools(server.name).find((t) => t.tool === tool);
-    if (live && record && toolDefinitionHash(live) === record.pinnedHash) return;
     await reconcile(server, live ? [live] : [], { only: tool });
     throw new BriefcaseError(
       'denied',

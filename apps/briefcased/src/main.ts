@@ -48,23 +48,10 @@ async function main() {
     ...(values.tcp ? { tcp: values.tcp } : {}),
   });
   if (dev) {
-    const cli = 'npx briefcase';
-    console.log(`
-briefcased is running.
-  data dir: ${dataDir}
-  socket:   ${daemon.socketPath}${daemon.tcpUrl ? `\n  tcp:      ${daemon.tcpUrl}` : ''}
-
-In another shell, from this directory:
-  export BRIEFCASE_DATA_DIR=${dataDir}
-  ${cli} tools list
-  ${cli} tools call note_add --args '{"text":"hello"}'     # needs approval
-  ${cli} approvals list
-  ${cli} approvals approve <id>
-  ${cli} tools call note_add --args '{"text":"hello"}'     # same call again: goes through
-  ${cli} receipts verify
-
-Stop with Ctrl-C.
-`);
+    // The full walkthrough (gateway, client config, CLI steps) is `npm start`'s banner.
+    console.log(
+      `briefcased is running: data dir ${dataDir}, socket ${daemon.socketPath}. In another shell: export BRIEFCASE_DATA_DIR=${dataDir} && npx briefcase status`,
+    );
   }
   let stopping = false;
   const stop = async (signal: string) => {

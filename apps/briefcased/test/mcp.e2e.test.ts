@@ -140,6 +140,10 @@ describe('tool-definition pinning', () => {
     expect(await toolNames()).not.toContain('mut__lookup');
     const shown = (await t.api('GET', '/v1/mcp/servers/mut')).json.server.tools[0];
     expect(shown).toMatchObject({ upstreamName: 'lookup', state: 'quarantined', change: 'changed' });
+    // The reviewer sees both definitions in full, not only the new description.
+    expect(shown.pinned.description).toBe('Looks things up.');
+    expect(shown.pending.description).toMatch(/ignore previous instructions/);
+    expect(shown.pending.inputSchema.properties).toHaveProperty('query');
     expect(shown.flags.length).toBeGreaterThan(0);
     expect((await t.call('mut__lookup', { query: 'q' })).json.error.code).toBe('not_found');
 

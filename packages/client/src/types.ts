@@ -192,6 +192,10 @@ export interface McpToolView {
   description: string;
   /** Instruction-like text found in the definition, one entry per finding. */
   flags: string[];
+  /** The accepted definition the agent is offered (null when never accepted). */
+  pinned?: Record<string, unknown> | null;
+  /** The changed or new definition awaiting review: compare with `pinned` before accepting. */
+  pending?: Record<string, unknown> | null;
 }
 
 /** A registered remote MCP server (`GET /v1/mcp/servers/:name`). */

@@ -43,6 +43,10 @@ export interface McpToolView {
   change: 'none' | 'new' | 'changed';
   description: string;
   flags: string[];
+  /** The definition the agent is offered (what a person accepted); null for a tool never accepted. */
+  pinned: McpToolDefinition | null;
+  /** The changed or new definition waiting for review: compare it with `pinned` before accepting. */
+  pending: McpToolDefinition | null;
 }
 
 export interface McpServerView extends McpServerRecord {
@@ -266,6 +270,8 @@ export function createMcpManager(deps: McpManagerDeps) {
         change: r.state === 'active' ? 'none' : r.pinned === null ? 'new' : 'changed',
         description: (r.pending ?? r.pinned)?.description ?? '',
         flags: r.flags,
+        pinned: r.pinned,
+        pending: r.pending,
       })),
     };
   }

@@ -24,8 +24,18 @@ const toolView = {
       items: { type: 'string' },
       description: 'instruction-like text found in the definition',
     },
+    pinned: {
+      type: ['object', 'null'],
+      additionalProperties: true,
+      description: 'the definition offered to the agent (as accepted); null when never accepted',
+    },
+    pending: {
+      type: ['object', 'null'],
+      additionalProperties: true,
+      description: 'a changed or new definition awaiting review: compare with `pinned` before accepting',
+    },
   },
-  required: ['name', 'upstreamName', 'state', 'change', 'description', 'flags'],
+  required: ['name', 'upstreamName', 'state', 'change', 'description', 'flags', 'pinned', 'pending'],
 };
 
 const serverView = {

@@ -4,6 +4,7 @@ import type {
   CallOutcome,
   DecisionReason,
   JsonSchema,
+  McpServerView,
   MicroUsd,
 } from '@briefcase/core';
 
@@ -156,63 +157,15 @@ export interface PolicyProblem {
 /** `POST /v1/policy/validate`. */
 export type PolicyValidation = { ok: true; policyIds: string[] } | { ok: false; errors: PolicyProblem[] };
 
+export type {
+  AddMcpServerInput,
+  McpServerSettings,
+  McpServerView,
+  McpToolDefinition,
+  McpToolView,
+  McpTransport,
+} from '@briefcase/core';
 export type { Approval, ApprovalState };
-
-/** How briefcased reaches a remote MCP server. */
-export type McpTransport = 'streamable_http' | 'sse' | 'stdio';
-
-/** `POST /v1/mcp/servers` body: exactly one of `url` (remote server) or `command` (local stdio server). */
-export interface AddMcpServerInput {
-  /** 1–64 characters of letters, digits, `.`, `_` and `-`. */
-  name: string;
-  url?: string;
-  /** For a `url`: `sse` selects the older HTTP+SSE transport; default Streamable HTTP. */
-  transport?: 'streamable_http' | 'sse';
-  /** argv of a local stdio server, e.g. `['node', '/abs/server.js', 'stdio']`. */
-  command?: string[];
-  /** Environment of a stdio server. The daemon keeps the values in its secret store and never returns them. */
-  env?: Record<string, string>;
-  /** Publish tools as `<name>__<tool>` (default true). */
-  prefix?: boolean;
-  /** Believe the server's `readOnlyHint` annotations (default false: every tool counts as a write). */
-  trustAnnotations?: boolean;
-  /** Estimated cost per call, integer micro-USD (default 0). */
-  costMicroUsd?: MicroUsd;
-}
-
-/** One tool of a remote MCP server and where it stands in review. */
-export interface McpToolView {
-  /** The name in the catalog the agent sees. */
-  name: string;
-  upstreamName: string;
-  /** Quarantined tools are not in the catalog until a person accepts them. */
-  state: 'active' | 'quarantined';
-  change: 'none' | 'new' | 'changed';
-  /** The pending description when quarantined, else the pinned one. */
-  description: string;
-  /** Instruction-like text found in the definition, one entry per finding. */
-  flags: string[];
-  /** The accepted definition the agent is offered (null when never accepted). */
-  pinned?: Record<string, unknown> | null;
-  /** The changed or new definition awaiting review: compare with `pinned` before accepting. */
-  pending?: Record<string, unknown> | null;
-}
-
-/** A registered remote MCP server (`GET /v1/mcp/servers/:name`). */
-export interface McpServerView {
-  name: string;
-  transport: McpTransport;
-  url: string | null;
-  command: string[] | null;
-  /** Names of the stored environment variables; the values are never returned. */
-  envNames: string[];
-  prefix: boolean;
-  trustAnnotations: boolean;
-  costMicroUsd: MicroUsd;
-  createdAt: string;
-  status: { connected: boolean; lastError: string | null; authorization: 'none' | 'oauth_required' };
-  tools: McpToolView[];
-}
 
 /** `POST /v1/mcp/servers/:name/refresh`: the server after comparing its live tools with the pins. */
 export interface McpRefreshResult {

@@ -10,12 +10,18 @@ export {
 } from './errors.js';
 export { DATA_DIR_LAYOUT, resolveDataDir } from './paths.js';
 export type {
+  AddMcpServerInput,
   Approval,
   ApprovalState,
   CallOutcome,
   DecisionKind,
   DecisionReason,
   JsonSchema,
+  McpServerSettings,
+  McpServerView,
+  McpToolDefinition,
+  McpToolView,
+  McpTransport,
   MicroUsd,
   ToolDefinition,
   ToolEffect,

@@ -1,29 +1,9 @@
+import type { McpServerSettings, McpToolDefinition, McpTransport } from '@briefcase/core';
 import type { Db } from './open.js';
 
-export type McpTransport = 'streamable_http' | 'sse' | 'stdio';
-
-/** A remote MCP server as registered. Environment values live in the secret store, only names here. */
-export interface McpServerRecord {
-  name: string;
-  transport: McpTransport;
-  url: string | null;
-  command: string[] | null;
-  envNames: string[];
-  prefix: boolean;
-  trustAnnotations: boolean;
-  costMicroUsd: number;
-  createdAt: string;
-}
-
-/** An upstream tool definition as the server declared it (kept verbatim for review). */
-export interface McpToolDefinition {
-  name: string;
-  title?: string;
-  description?: string;
-  inputSchema: Record<string, unknown>;
-  outputSchema?: Record<string, unknown>;
-  annotations?: Record<string, unknown>;
-}
+/** A remote MCP server as registered: the settings part of the API's server view. */
+export type McpServerRecord = McpServerSettings;
+export type { McpToolDefinition, McpTransport };
 
 export interface McpToolRecord {
   server: string;

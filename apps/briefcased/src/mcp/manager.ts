@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BriefcaseError, isBriefcaseError, type ToolDefinition } from '@briefcase/core';
+import {
+  type AddMcpServerInput,
+  BriefcaseError,
+  isBriefcaseError,
+  type McpServerView,
+  type ToolDefinition,
+} from '@briefcase/core';
 import {
   detectInstructionLikeText,
   isValidServerName,
@@ -24,35 +30,8 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** Top-level fields of an MCP CallToolResult that may leave the daemon. */
 const RESULT_FIELDS = ['content', 'structuredContent', 'isError'];
 
-export interface AddServerInput {
-  name: string;
-  url?: string;
-  command?: string[];
-  /** `sse` selects the older HTTP+SSE transport for a URL; default Streamable HTTP. */
-  transport?: McpTransport;
-  env?: Record<string, string>;
-  prefix?: boolean;
-  trustAnnotations?: boolean;
-  costMicroUsd?: number;
-}
-
-export interface McpToolView {
-  name: string;
-  upstreamName: string;
-  state: 'active' | 'quarantined';
-  change: 'none' | 'new' | 'changed';
-  description: string;
-  flags: string[];
-  /** The definition the agent is offered (what a person accepted); null for a tool never accepted. */
-  pinned: McpToolDefinition | null;
-  /** The changed or new definition waiting for review: compare it with `pinned` before accepting. */
-  pending: McpToolDefinition | null;
-}
-
-export interface McpServerView extends McpServerRecord {
-  status: { connected: boolean; lastError: string | null; authorization: 'none' | 'oauth_required' };
-  tools: McpToolView[];
-}
+/** What `POST /v1/mcp/servers` takes. */
+export type AddServerInput = AddMcpServerInput;
 
 export interface McpManagerDeps {
   db: Db;

@@ -118,7 +118,7 @@ beforeAll(async () => {
   });
   await addServer({
     name: 'garbled',
-    command: [node, new URL('./fixtures/malformed-answer-server.mjs', import.meta.url).pathname],
+    command: [node, join(FIXTURES, 'garbage-server.mjs'), 'listed-garbage'],
     trustAnnotations: true,
   });
 

@@ -1,23 +1,8 @@
-import {
-  createUpstreamPool,
-  MAX_TOOL_PAGES,
-  toolDefinitionHash,
-  UpstreamError,
-  type UpstreamPool,
-  type UpstreamPoolOptions,
-} from '@briefcase/mcp-upstream';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { firstText, logRecorder, removeTempDirs, stdioConfig } from './helpers.js';
+import { MAX_TOOL_PAGES, toolDefinitionHash, UpstreamError } from '@briefcase/mcp-upstream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { firstText, logRecorder, removeTempDirs, stdioConfig, trackedPools } from './helpers.js';
 
-const pools: UpstreamPool[] = [];
-function newPool(options: UpstreamPoolOptions = {}): UpstreamPool {
-  const pool = createUpstreamPool(options);
-  pools.push(pool);
-  return pool;
-}
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((pool) => pool.close()));
-});
+const newPool = trackedPools();
 afterAll(removeTempDirs);
 
 describe('tools/list pagination and validation', () => {

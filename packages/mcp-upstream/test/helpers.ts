@@ -6,7 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { UpstreamLogLevel, UpstreamServerConfig } from '@briefcase/mcp-upstream';
+import {
+  createUpstreamPool,
+  type UpstreamLogLevel,
+  type UpstreamPool,
+  type UpstreamPoolOptions,
+  type UpstreamServerConfig,
+} from '@briefcase/mcp-upstream';
+import { afterEach } from 'vitest';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const FIXTURES = path.join(here, 'fixtures');
@@ -214,4 +221,17 @@ export function firstText(result: { content: unknown[] }): string {
 /** Resolves after `ms`. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A pool factory for one test file: every pool it made is closed after each test. */
+export function trackedPools(): (options?: UpstreamPoolOptions) => UpstreamPool {
+  const pools: UpstreamPool[] = [];
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((pool) => pool.close()));
+  });
+  return (options = {}) => {
+    const pool = createUpstreamPool(options);
+    pools.push(pool);
+    return pool;
+  };
 }

@@ -1,13 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createUpstreamPool,
-  UpstreamError,
-  type UpstreamPool,
-  type UpstreamPoolOptions,
-  type UpstreamServerConfig,
-} from '@briefcase/mcp-upstream';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { UpstreamError, type UpstreamPool, type UpstreamServerConfig } from '@briefcase/mcp-upstream';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   delay,
   EVERYTHING,
@@ -19,17 +13,10 @@ import {
   startEverythingHttp,
   startHttpFixture,
   stdioConfig,
+  trackedPools,
 } from './helpers.js';
 
-const pools: UpstreamPool[] = [];
-function newPool(options: UpstreamPoolOptions = {}): UpstreamPool {
-  const pool = createUpstreamPool(options);
-  pools.push(pool);
-  return pool;
-}
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((pool) => pool.close()));
-});
+const newPool = trackedPools();
 afterAll(removeTempDirs);
 
 /** A well-behaved peer: each misbehaving case must leave the pool able to use it. */

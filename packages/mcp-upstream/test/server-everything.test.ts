@@ -1,5 +1,5 @@
-import { createUpstreamPool, type UpstreamPool, type UpstreamServerConfig } from '@briefcase/mcp-upstream';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { UpstreamServerConfig } from '@briefcase/mcp-upstream';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   EVERYTHING,
   firstText,
@@ -11,18 +11,11 @@ import {
   startCountingProxy,
   startEverythingHttp,
   stdioConfig,
+  trackedPools,
 } from './helpers.js';
 
 // The official example server; its tools include `echo` and `get-sum`.
-const pools: UpstreamPool[] = [];
-function newPool(options: Parameters<typeof createUpstreamPool>[0] = {}): UpstreamPool {
-  const pool = createUpstreamPool(options);
-  pools.push(pool);
-  return pool;
-}
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((pool) => pool.close()));
-});
+const newPool = trackedPools();
 afterAll(removeTempDirs);
 
 describe('server-everything over stdio', () => {

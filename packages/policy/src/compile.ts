@@ -8,7 +8,7 @@ import {
   validate,
 } from '@cedar-policy/cedar-wasm/nodejs';
 import { problemFromCedar } from './cedar-errors.js';
-import { evaluateCompiled, type PolicyMeta } from './evaluate.js';
+import { evaluateCompiled, evaluateRelayCompiled, type PolicyMeta } from './evaluate.js';
 import { CEDAR_SCHEMA } from './schema.js';
 import { byteOffsetOf, type SourceText, sourceText } from './source-text.js';
 import type { CompiledPolicy, CompileResult, PolicyProblem } from './types.js';
@@ -182,6 +182,8 @@ function makeCompiledPolicy(text: string, setId: string, parts: readonly PolicyP
     policyIds: Object.freeze(parts.map((p) => p.id)) as string[],
     evaluate: (request) =>
       evaluateCompiled({ setId, schemaName: PREPARSED_SCHEMA_NAME, meta, disposed }, request),
+    evaluateRelay: (request) =>
+      evaluateRelayCompiled({ setId, schemaName: PREPARSED_SCHEMA_NAME, meta, disposed }, request),
     dispose: () => {
       if (disposed) return;
       disposed = true;

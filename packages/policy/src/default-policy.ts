@@ -6,9 +6,11 @@
  * Reads within budget run without a person; writes, and anything over budget, need approval.
  */
 export const DEFAULT_POLICY = `// Credential Briefcase default policy.
-// Two questions are asked for every call:
+// Two questions are asked for every tool call:
 //   Briefcase::Action::"call"                  may this call happen at all?
 //   Briefcase::Action::"call_without_approval" may it happen without a person approving it?
+// and one for every other MCP request relayed between the agent and a remote server:
+//   Briefcase::Action::"relay"                 may it pass? (see context.method and context.target)
 // Cedar denies when no permit matches, and any matching forbid wins over every permit.
 
 // Tools that read or write may be called (approval may still be needed, see below).
@@ -28,4 +30,11 @@ unless { resource.effect == "read" || resource.effect == "write" };
 @reason("reads within budget run without approval")
 permit (principal, action == Briefcase::Action::"call_without_approval", resource)
 when { resource.effect == "read" && context.budget.would_exceed == false };
+
+// Resources, prompts and completions the agent asks for, and sampling, elicitation and roots requests
+// from remote servers to the agent's client, pass as they would without the briefcase. Forbid them per
+// server or per method (see the policy README), e.g. sampling from a server you do not trust.
+@id("default-permit-relay")
+@reason("MCP requests other than tool calls pass between the agent and remote servers")
+permit (principal, action == Briefcase::Action::"relay", resource);
 `;

@@ -2,9 +2,9 @@ import type { DecisionReason } from '@briefcase/core';
 import { type AuthorizationAnswer, statefulIsAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
 import { cedarMessages } from './cedar-errors.js';
 import { safeMessage } from './display.js';
-import { type CedarRequest, InvalidPolicyRequest, toCedarRequest } from './request.js';
+import { type CedarRequest, InvalidPolicyRequest, relayPolicyRequest, toCedarRequest } from './request.js';
 import { ACTION_ENTITY_TYPE } from './schema.js';
-import type { PolicyDecision, PolicyRequest } from './types.js';
+import type { PolicyDecision, PolicyRequest, RelayPolicyRequest } from './types.js';
 
 /**
  * Reason ids the policy stage uses when no single policy determined the outcome.
@@ -13,6 +13,8 @@ import type { PolicyDecision, PolicyRequest } from './types.js';
 export const POLICY_REASON_IDS = {
   /** `call` was denied and no forbid matched: nothing permits the call. */
   noPermit: 'policy:no-permit',
+  /** `relay` was denied and no forbid matched: nothing permits the relayed MCP request. */
+  noRelayPermit: 'policy:no-relay-permit',
   /** `call_without_approval` was denied and no forbid matched: nothing lets the call skip approval. */
   noPermitWithoutApproval: 'policy:no-permit-without-approval',
   /** Cedar could not answer at all (for example, the request did not match the schema). */
@@ -37,7 +39,7 @@ export interface EvaluationTarget {
   disposed: boolean;
 }
 
-type Action = 'call' | 'call_without_approval';
+type Action = 'call' | 'call_without_approval' | 'relay';
 
 type QueryResult = { decision: 'allow' | 'deny'; determining: string[] } | { failed: DecisionReason[] };
 
@@ -151,4 +153,30 @@ export function evaluateCompiled(target: EvaluationTarget, request: PolicyReques
   }
   const permits = [...new Set([...call.determining, ...unattended.determining])];
   return { kind: 'allow', reasons: determiningReasons(target, permits, 'permitted') };
+}
+
+/** Asks `relay` once: allow, or deny with the forbidding policies (or no permit). Failures deny. */
+export function evaluateRelayCompiled(target: EvaluationTarget, request: RelayPolicyRequest): PolicyDecision {
+  if (target.disposed) {
+    return deny([
+      policyReason(POLICY_REASON_IDS.disposed, 'the policy was replaced; evaluate with the current one'),
+    ]);
+  }
+  let cedarRequest: CedarRequest;
+  try {
+    cedarRequest = toCedarRequest(relayPolicyRequest(request));
+  } catch (error) {
+    const detail = error instanceof InvalidPolicyRequest ? error.message : 'the request could not be read';
+    return deny([policyReason(POLICY_REASON_IDS.invalidRequest, `invalid policy request: ${detail}`)]);
+  }
+  const relay = ask(target, cedarRequest, 'relay');
+  if ('failed' in relay) return deny(relay.failed);
+  if (relay.decision === 'deny') {
+    return deny(
+      relay.determining.length > 0
+        ? determiningReasons(target, relay.determining, 'forbidden')
+        : [policyReason(POLICY_REASON_IDS.noRelayPermit, 'no policy permits this relayed MCP request')],
+    );
+  }
+  return { kind: 'allow', reasons: determiningReasons(target, relay.determining, 'permitted') };
 }

@@ -39,4 +39,5 @@ export type {
   PolicyProblem,
   PolicyRequest,
   PolicyTool,
+  RelayPolicyRequest,
 } from './types.js';

@@ -1,6 +1,6 @@
 import type { CedarValueJson, Context, EntityJson, EntityUidJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { AGENT_ENTITY_TYPE, NO_CAP_REMAINING_MICRO_USD, TOOL_ENTITY_TYPE } from './schema.js';
-import type { PolicyRequest } from './types.js';
+import type { PolicyRequest, RelayPolicyRequest } from './types.js';
 
 /** A request translated into Cedar's JSON shapes; strings travel as data, never as policy text. */
 export interface CedarRequest {
@@ -74,6 +74,8 @@ export function toCedarRequest(request: PolicyRequest): CedarRequest {
     principal,
     resource,
     context: {
+      method: context.method === undefined ? 'tools/call' : text(context.method, 'context.method'),
+      target: context.target === undefined ? toolName : text(context.target, 'context.target'),
       cost_micro_usd: amount(context.costMicroUsd, 'context.costMicroUsd'),
       args_bytes: amount(context.argsBytes, 'context.argsBytes'),
       first_use: flag(context.firstUse, 'context.firstUse'),
@@ -96,5 +98,46 @@ export function toCedarRequest(request: PolicyRequest): CedarRequest {
       { uid: principal, attrs: { name: agent }, parents: [] },
       { uid: resource, attrs: toolAttrs, parents: [] },
     ],
+  };
+}
+
+/** Methods by which a remote server makes the agent's client act: effect `write`. */
+const WRITE_RELAY_METHODS = new Set(['sampling/createMessage', 'elicitation/create']);
+
+/**
+ * The policy request standing for one relayed MCP request: a Tool entity `SERVER/METHOD` with the
+ * same attributes a tool has, so that every policy written for tool calls (including unscoped ones
+ * such as `forbid (principal, action, resource) unless { ... }`) stays valid and applies.
+ */
+export function relayPolicyRequest(request: RelayPolicyRequest): PolicyRequest {
+  if (request === null || typeof request !== 'object')
+    throw new InvalidPolicyRequest('request must be an object');
+  const server = text(request.server, 'server');
+  const method = text(request.method, 'method');
+  return {
+    agent: request.agent,
+    tool: {
+      name: `${server}/${method}`,
+      category: 'mcp',
+      effect: WRITE_RELAY_METHODS.has(method) ? 'write' : 'read',
+      costMicroUsd: 0,
+      source: 'mcp',
+      server,
+    },
+    context: {
+      method,
+      target: text(request.target, 'target'),
+      costMicroUsd: 0,
+      argsBytes: request.paramsBytes,
+      firstUse: false,
+      riskScore: 0,
+      riskSignals: [],
+      budget: {
+        category: 'mcp',
+        wouldExceed: false,
+        dailyRemainingMicroUsd: null,
+        monthlyRemainingMicroUsd: null,
+      },
+    },
   };
 }

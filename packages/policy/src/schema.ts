@@ -35,6 +35,13 @@ namespace Briefcase {
   };
 
   type CallContext = {
+    // The MCP method this request is: "tools/call" for tool calls (action call / call_without_approval);
+    // for action relay one of "resources/read", "resources/subscribe", "prompts/get",
+    // "completion/complete" (the agent asking a server) or "sampling/createMessage",
+    // "elicitation/create", "roots/list" (a server asking the agent's client).
+    method: String,
+    // What the request is about: the tool name, resource URI or prompt name; "" when there is none.
+    target: String,
     // Cost of this call.
     cost_micro_usd: Long,
     // Size of the call arguments as canonical JSON, in bytes.
@@ -50,7 +57,11 @@ namespace Briefcase {
 
   // "call": may this call happen at all?
   // "call_without_approval": may it happen without a person approving it?
-  action call, call_without_approval appliesTo {
+  // "relay": may an MCP request other than a tool call pass between the agent and a remote server?
+  //   Its resource is a Tool entity standing for that server's method: id and name "SERVER/METHOD",
+  //   category "mcp", source "mcp", server SERVER, effect "write" for sampling and elicitation (the
+  //   server makes the agent's client act) and "read" for the rest. Allow or deny; never approval.
+  action call, call_without_approval, relay appliesTo {
     principal: [Agent],
     resource: [Tool],
     context: CallContext,

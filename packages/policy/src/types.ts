@@ -23,6 +23,10 @@ export interface PolicyBudgetContext {
 
 /** Facts about this particular call. Every number must be a non-negative safe integer. */
 export interface PolicyContext {
+  /** The MCP method; default `tools/call`. */
+  method?: string;
+  /** What the request is about; default the tool name. */
+  target?: string;
   costMicroUsd: MicroUsd;
   argsBytes: number;
   firstUse: boolean;
@@ -37,6 +41,22 @@ export interface PolicyRequest {
   agent: string;
   tool: PolicyTool;
   context: PolicyContext;
+}
+
+/**
+ * One question about a relayed MCP request that is not a tool call: may `method` about `target` pass
+ * between `agent` and remote server `server`? Every string may come from a remote server or the agent:
+ * it is data only.
+ */
+export interface RelayPolicyRequest {
+  agent: string;
+  server: string;
+  /** The MCP method, e.g. `resources/read` or `sampling/createMessage`. */
+  method: string;
+  /** The resource URI or prompt name the request is about; `""` when none. */
+  target: string;
+  /** Size of the request's params as JSON, in bytes (`context.args_bytes`). */
+  paramsBytes: number;
 }
 
 /** The outcome of a decision and why; reasons are short and secret-free. */
@@ -65,6 +85,11 @@ export interface CompiledPolicy {
   readonly policyIds: string[];
   /** Decides one request. Never throws: every failure is a `deny` whose reason says what went wrong. */
   evaluate(request: PolicyRequest): PolicyDecision;
+  /**
+   * Decides one relayed MCP request (Cedar action `relay`): `allow` or `deny`, never approval. Never
+   * throws: every failure is a `deny`.
+   */
+  evaluateRelay(request: RelayPolicyRequest): PolicyDecision;
   /**
    * Frees the pre-parsed policy set. cedar-wasm 4.13 has no call to drop a cached set, so this replaces
    * it with an empty set under the same id and recycles the id for the next compiled policy: memory

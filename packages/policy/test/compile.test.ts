@@ -24,6 +24,7 @@ describe('compilePolicy', () => {
       'default-permit-read-write',
       'default-forbid-unknown-effect',
       'default-read-without-approval',
+      'default-permit-relay',
     ]);
     expect(policy.text).toBe(DEFAULT_POLICY);
     expect(policy.hash).toBe(sha256Hex(DEFAULT_POLICY));

@@ -9,13 +9,16 @@ import type { BudgetStore } from './db/budgets.js';
 import type { Db } from './db/open.js';
 import { sendError, toBriefcaseError } from './errors.js';
 import type { ApprovalEvents } from './events.js';
+import type { ChannelHub } from './mcp/channels.js';
 import type { McpManager } from './mcp/manager.js';
+import type { Relay } from './mcp/relay.js';
 import type { Pipeline } from './pipeline/call.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerBudgetRoutes } from './routes/budgets.js';
 import { registerMcpRoutes } from './routes/mcp.js';
 import { type PolicyHolder, registerPolicyRoutes } from './routes/policy.js';
 import { registerReceiptRoutes } from './routes/receipts.js';
+import { registerRelayRoutes } from './routes/relay.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerToolRoutes } from './routes/tools.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -32,6 +35,9 @@ declare module 'fastify' {
   }
 }
 
+/** How long the daemon keeps an idle client connection open (Fastify's default, stated on purpose). */
+export const DAEMON_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 /** What the local API needs from the daemon: its stores, the pipeline, and how to authenticate. */
 export interface AppDeps {
   db: Db;
@@ -43,6 +49,10 @@ export interface AppDeps {
   events: ApprovalEvents;
   policy: PolicyHolder;
   mcp: McpManager;
+  /** The relay of resources, prompts, completion and server-to-client requests. */
+  relay: Relay;
+  /** Agent-session channels (one per gateway session). */
+  channels: ChannelHub;
   authenticate: (authorization: string | undefined) => Role | undefined;
   status: () => Record<string, unknown>;
   logger?: Logger;
@@ -69,6 +79,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true },
     },
     return503OnClosing: true,
+    // Clients keep connections for reuse and close them when idle well before this (the client's
+    // IDLE_CONNECTION_MS is 4 s), so the daemon never closes a connection a request is being written to.
+    keepAliveTimeout: DAEMON_KEEP_ALIVE_TIMEOUT_MS,
     // SSE streams never go idle; closing the daemon must not wait for them.
     forceCloseConnections: true,
     frameworkErrors: (_error, _request, reply) =>
@@ -175,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerBudgetRoutes(app, routeDeps);
   registerPolicyRoutes(app, routeDeps);
   registerMcpRoutes(app, routeDeps);
+  registerRelayRoutes(app, routeDeps);
 
   return app;
 }

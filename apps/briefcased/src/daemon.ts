@@ -20,7 +20,9 @@ import { type Db, type Durability, openDatabase } from './db/open.js';
 import { createPolicyStore } from './db/policy.js';
 import { createToolStatsStore } from './db/stats.js';
 import { createApprovalEvents } from './events.js';
+import { createChannelHub } from './mcp/channels.js';
 import { createMcpManager, type McpManager } from './mcp/manager.js';
+import { createRelay, type Relay } from './mcp/relay.js';
 import { createPipeline } from './pipeline/call.js';
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineSettings } from './pipeline/settings.js';
 import { builtinTools, SEED_BUDGETS } from './tools/builtin.js';
@@ -235,9 +237,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const scratchDir = mkdtempSync(join(tmpdir(), 'briefcase-mcp-'));
   let mcp: McpManager | undefined;
+  let relay: Relay | undefined;
+  const channels = createChannelHub();
   const pool = createUpstreamPool({
     clientInfo: { name: 'briefcased', version: VERSION },
     onToolsChanged: (server) => mcp?.onToolsChanged(server),
+    onServerRequest: (server, request, ctx) => {
+      if (!relay) return Promise.reject(new Error('briefcased is starting'));
+      return relay.onServerRequest(server, request, ctx);
+    },
+    onServerNotification: (server, notification) => relay?.onServerNotification(server, notification),
     ...(options.mcpCatalogTtlMs !== undefined ? { catalogTtlMs: options.mcpCatalogTtlMs } : {}),
   });
   const registry = createToolRegistry([builtinTools, ...(options.providers ?? [])], (tool, why) =>
@@ -258,8 +267,25 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     scratchDir,
     clock,
     log,
+    channels,
+    onServerChanged: (server) => relay?.forgetServer(server),
   });
   mcp.start();
+  const manager = mcp;
+  relay = createRelay({
+    db,
+    receipts,
+    pool,
+    channels,
+    policy: () => compiled,
+    servers: () => manager.servers(),
+    configFor: (server) => manager.configFor(server),
+    knownSecrets: () => manager.knownSecrets(),
+    maxResultBytes: settings.maxResultBytes,
+    listingTtlMs: options.mcpCatalogTtlMs ?? 60_000,
+    clock,
+    log,
+  });
   const pipeline = createPipeline({
     db,
     registry,
@@ -287,6 +313,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     events,
     policy,
     mcp,
+    relay,
+    channels,
     authenticate: createTokenAuthenticator(tokens),
     logger: log,
     tcpPort: () => tcpPort,

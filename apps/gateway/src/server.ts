@@ -11,6 +11,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { protocolError, TOOL_LEVEL_CODES, toolErrorResult } from './errors.js';
+import { attachRelay } from './relay.js';
 import { toMcpResult, toMcpTool } from './tools.js';
 
 /** The daemon's upper bound on `waitMs` (the `POST /v1/tools/call` schema). */
@@ -93,11 +94,25 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
   const server = new Server(
     { name: 'credential-briefcase', version: options.version },
     {
-      // Resources and prompts are relayed in a later version; until then they are not advertised.
-      capabilities: { tools: { listChanged: false } },
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { subscribe: true, listChanged: true },
+        prompts: { listChanged: true },
+        completions: {},
+        logging: {},
+      },
       instructions: instructions(approvalWaitMs),
     },
   );
+
+  const relay = attachRelay(server, client, log);
+  // The session's channel closes with the session, however it ends.
+  const closeSession = server.close.bind(server);
+  server.close = async () => {
+    relay.close();
+    await closeSession();
+  };
+  server.onclose = () => relay.close(); // owners that set their own onclose chain this one
 
   // Names of tools whose last listing declared an outputSchema. Clients learn output schemas only
   // from tools/list, so this is exactly what this session's client validates against.
@@ -144,28 +159,19 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
     const { name } = request.params;
     const meta = request.params._meta;
     const approvalId = typeof meta?.approvalId === 'string' ? meta.approvalId : undefined;
-    const progressToken = meta?.progressToken;
     // W3C trace context, where MCP clients put it: continued in the daemon when well formed,
     // ignored (the daemon starts a new trace) when not.
     const traceContext = traceContextFromMeta(meta);
 
+    const binding = await relay.bind(extra, meta);
     let progressTimer: NodeJS.Timeout | undefined;
-    if (progressToken !== undefined) {
+    if (meta?.progressToken !== undefined) {
       const started = Date.now();
-      let progress = 0;
       progressTimer = setInterval(() => {
-        progress += 1;
         const seconds = Math.round((Date.now() - started) / 1000);
-        extra
-          .sendNotification({
-            method: 'notifications/progress',
-            params: {
-              progressToken,
-              progress,
-              message: `waiting for approval or for the tool to finish (${seconds} s); a person approves pending calls with \`briefcase approvals approve <id>\``,
-            },
-          })
-          .catch((error: unknown) => log(`could not send a progress notification: ${String(error)}`));
+        binding.tick(
+          `waiting for approval or for the tool to finish (${seconds} s); a person approves pending calls with \`briefcase approvals approve <id>\``,
+        );
       }, progressIntervalMs);
     }
 
@@ -176,6 +182,9 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
           args: request.params.arguments ?? {},
           ...(approvalId !== undefined ? { approvalId } : {}),
           ...(approvalWaitMs > 0 ? { waitMs: approvalWaitMs } : {}),
+          ...(binding.channel !== undefined ? { channel: binding.channel } : {}),
+          ...(binding.ref !== undefined ? { ref: binding.ref } : {}),
+          ...(binding.progress ? { progress: true } : {}),
         },
         { signal: extra.signal, ...traceContext },
       );
@@ -216,6 +225,7 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
       throw protocolError(error, log);
     } finally {
       clearInterval(progressTimer);
+      await binding.done();
     }
   });
 

@@ -37,7 +37,11 @@ export async function runStdioGateway(options: StdioGatewayOptions): Promise<Std
   const closed = new Promise<void>((resolve) => {
     markClosed = resolve;
   });
-  server.onclose = () => markClosed();
+  const closeRelay = server.onclose;
+  server.onclose = () => {
+    closeRelay?.();
+    markClosed();
+  };
   server.onerror = (error) => log(`stdio: ${error.message}`);
   await server.connect(transport);
   // The SDK transport does not watch for end of input: the client going away ends the session.

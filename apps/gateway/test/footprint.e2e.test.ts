@@ -1,6 +1,7 @@
 /**
  * The agent side can never approve: the gateway needs nothing but the agent token (and its own
- * gateway token), and calls nothing on the daemon but listTools and callTool.
+ * gateway token), and calls nothing on the daemon but the agent surface: tools, the relay and its
+ * session channel.
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ afterAll(async () => {
   await bc.stop();
 });
 
-it('works fully from a data dir holding only agent.token and gateway.token, using only listTools and callTool', async () => {
+it('works fully from a data dir holding only agent.token and gateway.token, using only the agent surface', async () => {
   copyFileSync(join(bc.dataDir, 'agent.token'), join(agentDir, 'agent.token'));
   const gatewayToken = loadOrCreateGatewayToken(agentDir);
   expect(statSync(join(agentDir, 'gateway.token')).mode & 0o777).toBe(0o600);
@@ -68,7 +69,7 @@ it('works fully from a data dir holding only agent.token and gateway.token, usin
     await agent.close();
     await gateway.close();
   }
-  expect([...used].sort()).toEqual(['callTool', 'listTools']);
+  expect([...used].sort()).toEqual(['callTool', 'listTools', 'openChannel']);
   expect(readdirSync(agentDir).sort()).toEqual(['agent.token', 'gateway.token']);
 });
 
@@ -77,7 +78,7 @@ it('has no code path to the admin API', () => {
   for (const file of readdirSync(srcDir)) {
     const source = readFileSync(new URL(file, srcDir), 'utf8');
     expect(source, file).not.toMatch(
-      /\.(approve|deny|listApprovals|getApproval|watchApprovals|setPolicy|validatePolicy|getPolicy|setBudget|listBudgets|listReceipts|verifyReceipts|exportReceipts|exportReceiptLines|status)\(/,
+      /\.(approve|deny|listApprovals|addMcpServer|removeMcpServer|refreshMcpServer|reviewMcpServer|listMcpServers|getMcpServer|getApproval|watchApprovals|setPolicy|validatePolicy|getPolicy|setBudget|listBudgets|listReceipts|verifyReceipts|exportReceipts|exportReceiptLines|status)\(/,
     );
     expect(source, file).not.toMatch(/role:\s*'admin'|admin\.token/);
   }

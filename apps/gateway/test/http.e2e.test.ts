@@ -76,7 +76,13 @@ describe('session', () => {
     expect(agent.transport.protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
     expect(agent.transport.sessionId).toMatch(/^[0-9a-f-]{36}$/);
     expect(agent.client.getServerVersion()).toEqual({ name: 'credential-briefcase', version: '9.9.9-test' });
-    expect(agent.client.getServerCapabilities()).toEqual({ tools: { listChanged: false } });
+    expect(agent.client.getServerCapabilities()).toEqual({
+      tools: { listChanged: true },
+      resources: { subscribe: true, listChanged: true },
+      prompts: { listChanged: true },
+      completions: {},
+      logging: {},
+    });
     expect(agent.client.getInstructions()).toMatch(/approval_required/);
     expect(agent.client.getInstructions()).toMatch(/cannot approve/);
   });

@@ -25,6 +25,9 @@ import type {
   BudgetView,
   CallToolRequest,
   CallToolResponse,
+  ChannelAnswer,
+  ChannelCapabilities,
+  ChannelEvent,
   HealthView,
   ListReceiptsOptions,
   McpRefreshResult,
@@ -35,6 +38,7 @@ import type {
   PolicyView,
   Receipt,
   ReceiptVerification,
+  RelayMethod,
   StatusView,
   ToolView,
 } from './types.js';
@@ -69,6 +73,16 @@ export interface RequestOptions {
  * {@link isValidTraceparent}), as a trace-context receiver would ignore them anyway.
  */
 export interface CallToolOptions extends RequestOptions, TraceContextHeaders {}
+
+/** Options of {@link BriefcaseClient.relay}. */
+export interface RelayOptions extends CallToolOptions {
+  /** The agent session's channel, for progress and subscriptions. */
+  channel?: string;
+  /** The caller's reference for this request: its `progress` and `end` channel events carry it. */
+  ref?: string;
+  /** Ask the remote server for progress. */
+  progress?: boolean;
+}
 
 /** A typed client for every route of the briefcased local API (v1). */
 export interface BriefcaseClient {
@@ -124,6 +138,58 @@ export interface BriefcaseClient {
   refreshMcpServer(name: string, options?: RequestOptions): Promise<McpRefreshResult>;
   /** Accepts every pending (changed or new) tool definition of a server. */
   reviewMcpServer(name: string, options?: RequestOptions): Promise<McpReviewResult>;
+  /**
+   * Opens an agent session's channel and delivers its events until `signal` aborts or the daemon
+   * closes it; the first event is `{type: "channel", id}`. Resolves when the stream ends.
+   */
+  openChannel(
+    capabilities: ChannelCapabilities,
+    onEvent: (event: ChannelEvent) => void,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  /** Answers a `request` event of a channel; `not_found` when it was answered, cancelled or expired. */
+  answerChannelRequest(
+    channel: string,
+    id: string,
+    answer: ChannelAnswer,
+    options?: RequestOptions,
+  ): Promise<void>;
+  /** Sends an MCP request other than tools to the remote servers; returns its (redacted) MCP result. */
+  relay(
+    method: RelayMethod,
+    params: Record<string, unknown>,
+    options?: RelayOptions,
+  ): Promise<Record<string, unknown>>;
+}
+
+const CHANNEL_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'channel',
+  'end',
+  'request',
+  'cancel',
+  'notification',
+  'progress',
+]);
+
+/** Checks the fields each channel event type must have; unknown types are dropped by the caller. */
+function isChannelEvent(value: Record<string, unknown>): boolean {
+  const str = (k: string) => typeof value[k] === 'string';
+  const obj = (k: string) => isRecord(value[k]);
+  switch (value.type) {
+    case 'channel':
+    case 'cancel':
+      return str('id');
+    case 'request':
+      return str('id') && str('server') && str('method') && obj('params');
+    case 'notification':
+      return str('server') && str('method') && obj('params');
+    case 'progress':
+      return str('ref') && typeof value.progress === 'number';
+    case 'end':
+      return str('ref');
+    default:
+      return false;
+  }
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -359,6 +425,9 @@ export function createClient(options: ClientOptions = {}): BriefcaseClient {
       const request: Record<string, unknown> = { tool: call.tool, args: call.args ?? {} };
       if (call.approvalId !== undefined) request.approvalId = call.approvalId;
       if (call.waitMs !== undefined) request.waitMs = call.waitMs;
+      if (call.channel !== undefined) request.channel = call.channel;
+      if (call.ref !== undefined) request.ref = call.ref;
+      if (call.progress !== undefined) request.progress = call.progress;
       const headers = traceContextFromMeta(opts);
       const body = await json({
         method: 'POST',
@@ -470,6 +539,85 @@ export function createClient(options: ClientOptions = {}): BriefcaseClient {
       } finally {
         res.destroy();
       }
+    },
+
+    async openChannel(capabilities, onEvent, signal) {
+      if (signal?.aborted) return;
+      const asked = (['sampling', 'elicitation', 'roots'] as const).filter((c) => capabilities[c]);
+      const path = `/v1/mcp/channel?capabilities=${asked.join(',')}`;
+      const route = 'GET /v1/mcp/channel';
+      let res: IncomingMessage;
+      try {
+        res = await open({ method: 'GET', path, accept: 'text/event-stream', signal }, true);
+      } catch (error) {
+        if (signal?.aborted) return;
+        throw error;
+      }
+      const contentType = String(res.headers['content-type'] ?? '');
+      if (!contentType.startsWith('text/event-stream')) {
+        res.destroy();
+        throw unexpected(route, `content-type ${contentType || 'missing'}`);
+      }
+      const parser = createSseParser({ maxLineBytes, maxEventChars: maxResponseBytes });
+      const dispatch = (name: string, data: string) => {
+        if (!CHANNEL_EVENT_TYPES.has(name)) return; // future event kinds: ignore
+        let payload: unknown;
+        try {
+          payload = JSON.parse(data);
+        } catch {
+          throw unexpected(route, `${name} event data is not JSON`);
+        }
+        if (!isRecord(payload)) throw unexpected(route, `${name} event data is not an object`);
+        const event = { ...payload, type: name };
+        if (!isChannelEvent(event)) throw unexpected(route, `malformed ${name} event`);
+        onEvent(event as ChannelEvent);
+      };
+      try {
+        for await (const chunk of res as AsyncIterable<Buffer>) {
+          for (const event of parser.push(chunk)) {
+            dispatch(event.event, event.data);
+            if (signal?.aborted) return;
+          }
+        }
+        for (const event of parser.end()) dispatch(event.event, event.data);
+      } catch (error) {
+        if (signal?.aborted) return;
+        throw mapTransportError(error, endpoint);
+      } finally {
+        res.destroy();
+      }
+    },
+
+    async answerChannelRequest(channel, id, answer, opts = {}) {
+      const res = await open(
+        {
+          method: 'POST',
+          path: `/v1/mcp/channel/${pathSegment(channel, 'channel id')}/answers/${pathSegment(id, 'request id')}`,
+          body: answer,
+          signal: opts.signal,
+        },
+        true,
+      );
+      await readBody(res, maxResponseBytes, endpoint); // 204
+    },
+
+    async relay(method, params, opts = {}) {
+      const request: Record<string, unknown> = { method, params };
+      if (opts.channel !== undefined) request.channel = opts.channel;
+      if (opts.ref !== undefined) request.ref = opts.ref;
+      if (opts.progress !== undefined) request.progress = opts.progress;
+      const headers = traceContextFromMeta(opts);
+      return field(
+        {
+          method: 'POST',
+          path: '/v1/mcp/relay',
+          body: request,
+          signal: opts.signal,
+          headers: headers as Record<string, string>,
+        },
+        'result',
+        isRecord,
+      );
     },
 
     listReceipts(opts = {}) {

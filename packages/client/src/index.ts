@@ -4,6 +4,7 @@ export {
   type ClientOptions,
   type ClientRole,
   createClient,
+  type RelayOptions,
   type RequestOptions,
 } from './client.js';
 export { resolveDataDir, socketPathFor } from './data-dir.js';
@@ -34,6 +35,9 @@ export type {
   CallProvenance,
   CallToolRequest,
   CallToolResponse,
+  ChannelAnswer,
+  ChannelCapabilities,
+  ChannelEvent,
   HealthView,
   ListReceiptsOptions,
   McpRefreshResult,
@@ -46,6 +50,7 @@ export type {
   PolicyView,
   Receipt,
   ReceiptVerification,
+  RelayMethod,
   StatusView,
   ToolSourceView,
   ToolView,

@@ -60,7 +60,45 @@ export interface CallToolRequest {
    * returned; denied, it fails with `denied`; still pending, it fails with `approval_required`.
    */
   waitMs?: number;
+  /** The agent session's channel ({@link BriefcaseClient.openChannel}): the server's requests and progress go there. */
+  channel?: string;
+  /** The caller's reference for this call: its `progress` and `end` channel events carry it. */
+  ref?: string;
+  /** Ask the remote server for progress (as `progress` channel events). */
+  progress?: boolean;
 }
+
+/** What the agent's MCP client can answer; the daemon relays only these server requests to it. */
+export interface ChannelCapabilities {
+  sampling?: boolean;
+  elicitation?: boolean;
+  roots?: boolean;
+}
+
+/** An event on an agent session's channel. Every field but `type` and `id` comes from a remote server. */
+export type ChannelEvent =
+  | { type: 'channel'; id: string }
+  | { type: 'request'; id: string; server: string; method: string; params: Record<string, unknown> }
+  | { type: 'cancel'; id: string }
+  | { type: 'notification'; server: string; method: string; params: Record<string, unknown> }
+  | { type: 'progress'; ref: string; progress: number; total?: number; message?: string }
+  | { type: 'end'; ref: string };
+
+/** The answer to a `request` channel event: an MCP result or a JSON-RPC error. */
+export type ChannelAnswer =
+  | { result: Record<string, unknown> }
+  | { error: { code: number; message: string; data?: unknown } };
+
+/** The MCP requests other than tools that the daemon relays for the agent. */
+export type RelayMethod =
+  | 'resources/list'
+  | 'resources/templates/list'
+  | 'resources/read'
+  | 'resources/subscribe'
+  | 'resources/unsubscribe'
+  | 'prompts/list'
+  | 'prompts/get'
+  | 'completion/complete';
 
 /** Where a result came from and what it cost. */
 export interface CallProvenance {

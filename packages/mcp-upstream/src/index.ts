@@ -26,8 +26,11 @@ export {
   type UpstreamLogLevel,
   type UpstreamPool,
   type UpstreamPoolOptions,
+  type UpstreamProgress,
+  type UpstreamServerRequest,
   type UpstreamServerStatus,
 } from './pool.js';
+export { isRelayedMethod, RELAYED_METHODS, type RelayedMethod } from './relayed-methods.js';
 export {
   type DroppedTool,
   isValidToolName,

@@ -6,6 +6,17 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   type CallToolResult,
   CallToolResultSchema,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+  McpError,
+  ProgressNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  type ServerCapabilities,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
@@ -20,6 +31,7 @@ import {
 import { runWithDeadline } from './deadline.js';
 import { authRequiredError, UpstreamError, type UpstreamErrorReason } from './errors.js';
 import { createGuardedFetch, type FatalHook } from './http-fetch.js';
+import { isRelayedMethod, RELAYED_METHODS, type RelayedMethod } from './relayed-methods.js';
 import { BoundedStdioTransport } from './stdio-transport.js';
 import { isValidToolName, sanitizeTools, toolDefinitionHash, type UpstreamTool } from './tools.js';
 
@@ -45,6 +57,36 @@ export interface UpstreamPoolOptions {
   onToolsChanged?: (server: string) => void;
   /** Structured log sink. */
   log?: UpstreamLogger;
+  /**
+   * Answers a request a server sends to us as its client (`sampling/createMessage`,
+   * `elicitation/create`, `roots/list`). When set, the pool declares the sampling, elicitation and
+   * roots capabilities; when not, it declares none and servers may not ask. Throw an `McpError` to
+   * answer with a JSON-RPC error. `signal` aborts when the server cancels or the session ends.
+   */
+  onServerRequest?: (
+    server: string,
+    request: UpstreamServerRequest,
+    ctx: { signal: AbortSignal },
+  ) => Promise<Record<string, unknown>>;
+  /**
+   * Receives a server's notifications other than `tools/list_changed` and progress:
+   * `notifications/message` (logging), `notifications/resources/updated`,
+   * `notifications/resources/list_changed`, `notifications/prompts/list_changed`. Hostile data.
+   */
+  onServerNotification?: (server: string, notification: UpstreamServerRequest) => void;
+}
+
+/** A request or notification from a server, already checked against the SDK's schema for its method. */
+export interface UpstreamServerRequest {
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+/** One `notifications/progress` a server sent about a request of ours. Hostile data. */
+export interface UpstreamProgress {
+  progress: number;
+  total?: number;
+  message?: string;
 }
 
 /** What a tool call returned. Everything in it is hostile data from the server. */
@@ -62,6 +104,8 @@ export interface UpstreamCallOptions {
   timeoutMs?: number;
   /** Sent as `params._meta` of `tools/call`. */
   meta?: Record<string, unknown>;
+  /** When set, the request asks for progress (a `progressToken`) and each notification lands here. */
+  onProgress?: (progress: UpstreamProgress) => void;
 }
 
 /** Health of one server's pooled session. */
@@ -97,10 +141,61 @@ export interface UpstreamPool {
     args: Record<string, unknown>,
     opts?: UpstreamCallOptions,
   ): Promise<UpstreamCallResult>;
+  /**
+   * Sends one of the {@link RELAYED_METHODS} (resources, prompts, completion, logging level) on the
+   * pooled session and returns its result, checked against the SDK's schema and the size caps.
+   * @throws UpstreamError, or BriefcaseError `invalid_args` for a bad config, method or params
+   */
+  request(
+    config: UpstreamServerConfig,
+    method: RelayedMethod,
+    params: Record<string, unknown>,
+    opts?: UpstreamCallOptions,
+  ): Promise<Record<string, unknown>>;
+  /** What the server declared in `initialize` (connects first when needed). @throws UpstreamError */
+  serverCapabilities(config: UpstreamServerConfig): Promise<ServerCapabilities>;
   /** Session health of the server named `name` (all zero/null for an unknown name). */
   status(name: string): UpstreamServerStatus;
   /** Closes one server's session, or all; stdio children are terminated. */
   close(name?: string): Promise<void>;
+}
+
+let progressTokens = 0;
+
+/**
+ * Sends `send(params)` with a `progressToken` in `_meta` when `onProgress` is set, routing the
+ * server's progress notifications for it to `onProgress`.
+ *
+ * Not the SDK's `onprogress` option: the SDK drops a request's progress handler as soon as the
+ * response arrives, but dispatches notifications a microtask later, so the last progress sent just
+ * before a result is lost. Here the listener outlives the response by one macrotask.
+ */
+async function withProgress<T>(
+  session: Session,
+  params: Record<string, unknown>,
+  onProgress: ((progress: UpstreamProgress) => void) | undefined,
+  send: (params: Record<string, unknown>) => Promise<T>,
+): Promise<T> {
+  if (!onProgress) return send(params);
+  progressTokens += 1;
+  const token = `briefcase-${progressTokens}`;
+  session.progress.set(token, (p) => {
+    try {
+      onProgress({
+        progress: p.progress,
+        ...(typeof p.total === 'number' ? { total: p.total } : {}),
+        ...(typeof p.message === 'string' ? { message: p.message.slice(0, 1024) } : {}),
+      });
+    } catch {
+      // a failing listener must not break the request
+    }
+  });
+  const meta = isPlainObject(params._meta) ? params._meta : {};
+  try {
+    return await send({ ...params, _meta: { ...meta, progressToken: token } });
+  } finally {
+    setImmediate(() => session.progress.delete(token));
+  }
 }
 
 /** Pagination limits of `tools/list`: more than this is treated as hostile (`too_large`). */
@@ -125,6 +220,8 @@ const ToolsPageSchema = z.looseObject({
 
 interface Session {
   readonly client: Client;
+  /** Progress listeners by the progressToken we sent. */
+  readonly progress: Map<string, (p: { progress: number; total?: number; message?: string }) => void>;
   readonly stdio: BoundedStdioTransport | null;
   /** First fatal cause seen on this session; it explains every request the session then fails. */
   failure: UpstreamError | null;
@@ -330,6 +427,38 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
     }
   }
 
+  async function answerServerRequest(
+    entry: Entry,
+    session: Session,
+    request: UpstreamServerRequest,
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>> {
+    const handler = options.onServerRequest;
+    if (!handler || session.closed || entry.retired) {
+      throw new McpError(ErrorCode.MethodNotFound, `${request.method} is not available`);
+    }
+    if (jsonDepth(request) > MAX_JSON_DEPTH) {
+      throw new McpError(ErrorCode.InvalidParams, `Request nested deeper than ${MAX_JSON_DEPTH} levels`);
+    }
+    return handler(entry.name, { method: request.method, params: request.params ?? {} }, { signal });
+  }
+
+  function forwardNotification(entry: Entry, session: Session, notification: UpstreamServerRequest): void {
+    if (session.closed || entry.retired || !options.onServerNotification) return;
+    if (jsonDepth(notification) > MAX_JSON_DEPTH) {
+      log('warn', 'upstream notification dropped', { server: entry.name, reason: 'too_deep' });
+      return;
+    }
+    try {
+      options.onServerNotification(entry.name, {
+        method: notification.method,
+        ...(notification.params ? { params: notification.params } : {}),
+      });
+    } catch {
+      log('error', 'onServerNotification threw', { server: entry.name, method: notification.method });
+    }
+  }
+
   function makeTransport(config: NormalizedServerConfig, onFatal: FatalHook): Transport {
     if (config.transport === 'stdio') {
       return new BoundedStdioTransport({
@@ -362,10 +491,14 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
 
   async function connect(entry: Entry): Promise<Session> {
     const { config, name } = entry;
-    const client = new Client(clientInfo, { capabilities: {} });
+    const relaysRequests = options.onServerRequest !== undefined;
+    const client = new Client(clientInfo, {
+      capabilities: relaysRequests ? { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} } : {},
+    });
     let transport: Transport;
     const session: Session = {
       client,
+      progress: new Map(),
       get stdio() {
         return transport instanceof BoundedStdioTransport ? transport : null;
       },
@@ -386,6 +519,24 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
     client.setNotificationHandler(ToolListChangedNotificationSchema, () =>
       onToolsListChanged(entry, session),
     );
+    // Replaces the SDK's own progress routing (see withProgress).
+    client.setNotificationHandler(ProgressNotificationSchema, (notification) => {
+      const { progressToken, ...progress } = notification.params;
+      session.progress.get(String(progressToken))?.(progress);
+    });
+    if (relaysRequests) {
+      const answer = (request: UpstreamServerRequest, signal: AbortSignal) =>
+        answerServerRequest(entry, session, request, signal);
+      client.setRequestHandler(CreateMessageRequestSchema, (r, extra) => answer(r, extra.signal) as never);
+      client.setRequestHandler(ElicitRequestSchema, (r, extra) => answer(r, extra.signal) as never);
+      client.setRequestHandler(ListRootsRequestSchema, (r, extra) => answer(r, extra.signal) as never);
+    }
+    const forward = (notification: UpstreamServerRequest) =>
+      forwardNotification(entry, session, notification);
+    client.setNotificationHandler(LoggingMessageNotificationSchema, forward);
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, forward);
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, forward);
+    client.setNotificationHandler(PromptListChangedNotificationSchema, forward);
     try {
       await runWithDeadline(
         {
@@ -689,6 +840,37 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
     }
   }
 
+  function checkParams(params: Record<string, unknown>, opts: UpstreamCallOptions): void {
+    if (!isPlainObject(params)) throw new BriefcaseError('invalid_args', 'The params must be a JSON object.');
+    if (jsonDepth(params) > MAX_JSON_DEPTH) {
+      throw new BriefcaseError('invalid_args', `The params are nested deeper than ${MAX_JSON_DEPTH} levels.`);
+    }
+    const { timeoutMs } = opts;
+    if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000)) {
+      throw new BriefcaseError('invalid_args', 'timeoutMs must be an integer from 1 to 600000.');
+    }
+  }
+
+  /** Enforces the depth and size caps on a relayed result. */
+  function capResult(entry: Entry, method: string, result: Record<string, unknown>): Record<string, unknown> {
+    const server = entry.name;
+    if (jsonDepth(result) > MAX_JSON_DEPTH) {
+      throw new UpstreamError(
+        'malformed',
+        `Server "${server}" answered ${method} with a result nested deeper than ${MAX_JSON_DEPTH} levels.`,
+        { server },
+      );
+    }
+    if (Buffer.byteLength(JSON.stringify(result)) > entry.config.maxResponseBytes) {
+      throw new UpstreamError(
+        'too_large',
+        `Server "${server}" answered ${method} with a result larger than the ${entry.config.maxResponseBytes}-byte limit.`,
+        { server, details: { limit: entry.config.maxResponseBytes } },
+      );
+    }
+    return result;
+  }
+
   /** Reduces a result to the documented shape and enforces depth and size caps on it. */
   function shapeResult(entry: Entry, toolName: string, raw: CallToolResult): UpstreamCallResult {
     const result: UpstreamCallResult = { content: raw.content };
@@ -731,12 +913,52 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
       timeoutMs,
       opts.signal,
       async (session, signal) => {
-        const raw = await session.client.request({ method: 'tools/call', params }, CallToolResultSchema, {
-          timeout: timeoutMs + SDK_TIMEOUT_SLACK_MS,
-          signal,
-        });
+        const raw = await withProgress(session, params, opts.onProgress, (sent) =>
+          session.client.request(
+            { method: 'tools/call', params: sent as typeof params },
+            CallToolResultSchema,
+            {
+              timeout: timeoutMs + SDK_TIMEOUT_SLACK_MS,
+              signal,
+            },
+          ),
+        );
         return shapeResult(entry, toolName, raw);
       },
+    );
+  }
+
+  async function request(
+    config: UpstreamServerConfig,
+    method: RelayedMethod,
+    params: Record<string, unknown>,
+    opts: UpstreamCallOptions = {},
+  ): Promise<Record<string, unknown>> {
+    const entry = entryFor(config);
+    if (!isRelayedMethod(method)) {
+      throw new BriefcaseError(
+        'invalid_args',
+        `${JSON.stringify(String(method).slice(0, 64))} is not relayed.`,
+      );
+    }
+    checkParams(params, opts);
+    const timeoutMs = opts.timeoutMs ?? entry.config.timeoutMs;
+    const sent = opts.meta ? { ...params, _meta: { ...opts.meta } } : params;
+    return runRequest(entry, `answering ${method}`, timeoutMs, opts.signal, async (session, signal) => {
+      const raw = await withProgress(session, sent, opts.onProgress, (withToken) =>
+        session.client.request({ method, params: withToken }, RELAYED_METHODS[method], {
+          timeout: timeoutMs + SDK_TIMEOUT_SLACK_MS,
+          signal,
+        }),
+      );
+      return capResult(entry, method, raw as Record<string, unknown>);
+    });
+  }
+
+  async function serverCapabilities(config: UpstreamServerConfig): Promise<ServerCapabilities> {
+    const entry = entryFor(config);
+    return runRequest(entry, 'connecting', entry.config.timeoutMs, undefined, async (session) =>
+      structuredClone(session.client.getServerCapabilities() ?? {}),
     );
   }
 
@@ -756,5 +978,5 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
     await Promise.all(targets.map((entry) => retire(entry)));
   }
 
-  return { listTools, toolHash, callTool, status, close };
+  return { listTools, toolHash, callTool, request, serverCapabilities, status, close };
 }

@@ -23,6 +23,7 @@ import type { Db } from '../db/open.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ToolSpec } from '../tools/types.js';
 import { traceContextMeta } from '../trace-context.js';
+import type { ChannelHub } from './channels.js';
 
 /** The registry provider id under which every remote tool is published. */
 export const MCP_PROVIDER_ID = 'mcp';
@@ -44,6 +45,10 @@ export interface McpManagerDeps {
   scratchDir: string;
   clock: () => Date;
   log: { warn(fields: object, msg: string): void; error(fields: object, msg: string): void };
+  /** Agent sessions: a call's progress and the server's requests to the client go to its session. */
+  channels?: ChannelHub;
+  /** Called after a server's cached state may be stale (refreshed, reviewed, removed). */
+  onServerChanged?: (server: string) => void;
 }
 
 const envSecretId = (server: string, name: string) => `mcp.${server}.env.${name}`;
@@ -117,10 +122,17 @@ export function createMcpManager(deps: McpManagerDeps) {
           await assertUnchanged(current, record.tool, config);
           // The remote server continues this call's trace (MCP carries W3C trace context in `_meta`).
           const meta = traceContextMeta();
-          return pool.callTool(config, record.tool, args, {
-            signal: ctx.signal,
-            ...(meta === undefined ? {} : { meta }),
-          });
+          const progress = deps.channels?.progressSink(ctx.binding);
+          const done = deps.channels?.track(server.name, ctx.binding?.channel);
+          try {
+            return await pool.callTool(config, record.tool, args, {
+              signal: ctx.signal,
+              ...(meta === undefined ? {} : { meta }),
+              ...(progress === undefined ? {} : { onProgress: progress }),
+            });
+          } finally {
+            done?.();
+          }
         },
       },
     };
@@ -138,6 +150,7 @@ export function createMcpManager(deps: McpManagerDeps) {
     for (const { tool, why } of registry.replace(MCP_PROVIDER_ID, specs)) {
       log.warn({ tool, why }, 'remote tool left out of the catalog');
     }
+    deps.channels?.notifyListChanged('', 'notifications/tools/list_changed');
   }
 
   /** A rug pull caught at call time: the live definition differs from the pinned one. */
@@ -287,6 +300,7 @@ export function createMcpManager(deps: McpManagerDeps) {
   /** Fetches the live catalog and reconciles it with the pins. */
   async function refresh(name: string) {
     const server = requireServer(name);
+    deps.onServerChanged?.(name);
     const live = await fetchTools(server, await configFor(server));
     const changes = live ? await reconcile(server, live) : [];
     return { server: view(server), changes };
@@ -441,6 +455,7 @@ export function createMcpManager(deps: McpManagerDeps) {
       })();
       authRequired.delete(name);
       handedOut.delete(name);
+      deps.onServerChanged?.(name);
       publish();
     },
 
@@ -455,6 +470,9 @@ export function createMcpManager(deps: McpManagerDeps) {
     /** Every environment value given to a stdio server so far: the pipeline scrubs them from results. */
     knownSecrets: (): string[] => [...handedOut.values()].flat(),
     list: (): McpServerView[] => store.servers().map(view),
+    /** The registered servers' records, for the relay of resources and prompts. */
+    servers: () => store.servers(),
+    configFor,
     show: (name: string): McpServerView => view(requireServer(name)),
     close: () => pool.close(),
   };

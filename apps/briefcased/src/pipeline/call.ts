@@ -9,6 +9,7 @@ import { createGroupCommit } from '../db/group-commit.js';
 import type { Db } from '../db/open.js';
 import type { ToolStatsStore } from '../db/stats.js';
 import type { ApprovalEvents } from '../events.js';
+import type { ChannelBinding } from '../mcp/channels.js';
 import type { RegisteredTool, ToolRegistry } from '../tools/registry.js';
 import type { ToolContext } from '../tools/types.js';
 import { type ApprovalRequestDeps, requestApproval, resolveApproval } from './approve.js';
@@ -55,6 +56,8 @@ export interface CallRequest {
   tool: unknown;
   args?: unknown;
   approvalId?: unknown;
+  /** Set by the route (never from the agent's body as is): the session's channel, checked to exist. */
+  binding?: ChannelBinding;
 }
 
 /** A successful call: the redacted result, and where it came from and what it cost. */
@@ -242,7 +245,12 @@ export function createPipeline(deps: PipelineDeps) {
       if (approvalUsed) claimed.add(approvalUsed.id);
       reserved.set(def.category, (reserved.get(def.category) ?? 0) + def.costMicroUsd);
       const controller = new AbortController();
-      const ctx: ToolContext = { db, now, signal: controller.signal };
+      const ctx: ToolContext = {
+        db,
+        now,
+        signal: controller.signal,
+        ...(request.binding ? { binding: request.binding } : {}),
+      };
 
       const finish = (result: unknown) => {
         const redacted = withSpan(tracer, 'briefcase.redact', {}, () =>

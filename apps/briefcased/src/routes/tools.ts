@@ -5,11 +5,13 @@ import { ANY_ROLE } from '../auth.js';
 import type { ApprovalStore } from '../db/approvals.js';
 import { toBriefcaseError } from '../errors.js';
 import type { ApprovalEvents } from '../events.js';
+import type { ChannelHub } from '../mcp/channels.js';
 import type { Pipeline } from '../pipeline/call.js';
 import { MAX_APPROVAL_WAIT_MS, waitForDecision } from '../pipeline/wait.js';
 import { errorResponses, ref } from '../schemas.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { callerTraceContext } from '../trace-context.js';
+import { BINDING_PROPERTIES, bindingOf } from './relay.js';
 
 /** What the tool routes read: the catalog, and the pipeline every call goes through. */
 export interface ToolRouteDeps {
@@ -17,6 +19,7 @@ export interface ToolRouteDeps {
   pipeline: Pipeline;
   approvals: ApprovalStore;
   events: ApprovalEvents;
+  channels: ChannelHub;
 }
 
 /** Registers GET /v1/tools (the catalog) and POST /v1/tools/call (both roles). */
@@ -73,6 +76,7 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
               description:
                 'When the call needs approval, hold the request up to this long while a person decides; approved in time, the call runs and its result is returned.',
             },
+            ...BINDING_PROPERTIES,
           },
           required: ['tool'],
           additionalProperties: false,
@@ -119,12 +123,17 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
           toBriefcaseError(request.validationError as FastifyError).error,
         );
       }
-      const { waitMs, ...call } = request.body as {
+      const { waitMs, channel, ref, progress, ...call } = request.body as {
         tool: string;
         args?: unknown;
         approvalId?: string;
         waitMs?: number;
+        channel?: string;
+        ref?: string;
+        progress?: boolean;
       };
+      const binding = bindingOf(deps.channels, { channel, ref, progress });
+      if (binding) Object.assign(call, { binding });
       // The pipeline's spans continue the caller's trace (the gateway passes the agent's W3C context).
       const traced = callerTraceContext(request.headers);
       const callTool = (c: typeof call) => context.with(traced, () => deps.pipeline.callTool(c, caller));
@@ -150,6 +159,9 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
         // The decision is not taken from the wait: the call runs the whole pipeline again, which uses
         // the approval (or reports the denial) and writes its own receipt.
         return reply.send(await callTool({ ...call, approvalId: error.approvalId }));
+      } finally {
+        // Once per request, after everything the call sent down the channel: see ChannelHub.end.
+        deps.channels.end(binding);
       }
     },
   );

@@ -1,11 +1,14 @@
 import type { ToolDefinition } from '@briefcase/core';
 import type { Db } from '../db/open.js';
+import type { ChannelBinding } from '../mcp/channels.js';
 
 /** What a tool may use while it runs. Remote servers and sandboxes get their own context later. */
 export interface ToolContext {
   db: Db;
   now: Date;
   signal: AbortSignal;
+  /** The agent session the call came from, for a remote server's progress and requests to its client. */
+  binding?: ChannelBinding;
 }
 
 /**

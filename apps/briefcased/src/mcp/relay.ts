@@ -1,0 +1,614 @@
+import {
+  BriefcaseError,
+  canonicalHash,
+  type DecisionReason,
+  type ErrorCode,
+  isBriefcaseError,
+} from '@briefcase/core';
+import type { UpstreamPool, UpstreamServerConfig, UpstreamServerRequest } from '@briefcase/mcp-upstream';
+import type { CompiledPolicy } from '@briefcase/policy';
+import type { ReceiptLog } from '@briefcase/receipts';
+import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
+import {
+  ErrorCode as JsonRpcErrorCode,
+  ListRootsResultSchema,
+  McpError,
+  type ServerCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { McpServerRecord } from '../db/mcp.js';
+import type { Db } from '../db/open.js';
+import { RECEIPT_WRITE_FAILED } from '../pipeline/messages.js';
+import { redactResult } from '../pipeline/redact.js';
+import { traceContextMeta } from '../trace-context.js';
+import type { ChannelBinding, ChannelHub } from './channels.js';
+
+/** The MCP requests an agent may send through the gateway besides tools. */
+export const AGENT_RELAY_METHODS = [
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'prompts/list',
+  'prompts/get',
+  'completion/complete',
+] as const;
+
+/** One of {@link AGENT_RELAY_METHODS}. */
+export type AgentRelayMethod = (typeof AGENT_RELAY_METHODS)[number];
+
+/** True when `method` is one of {@link AGENT_RELAY_METHODS}. */
+export const isAgentRelayMethod = (method: unknown): method is AgentRelayMethod =>
+  typeof method === 'string' && (AGENT_RELAY_METHODS as readonly string[]).includes(method);
+
+export interface RelayDeps {
+  db: Db;
+  receipts: ReceiptLog;
+  pool: UpstreamPool;
+  channels: ChannelHub;
+  policy: () => CompiledPolicy;
+  /** Registered servers, in registration order. */
+  servers: () => McpServerRecord[];
+  configFor: (server: McpServerRecord) => Promise<UpstreamServerConfig>;
+  knownSecrets: () => readonly string[];
+  maxResultBytes: number;
+  /** How long listings of resources, templates and prompts are reused (list_changed clears them). */
+  listingTtlMs: number;
+  clock: () => Date;
+  log: { warn(fields: object, msg: string): void };
+}
+
+/** Per-request options of {@link Relay.request}. */
+export interface RelayRequestOptions {
+  agent: string;
+  binding?: ChannelBinding;
+  signal?: AbortSignal;
+}
+
+type Item = Record<string, unknown>;
+interface Listing {
+  items: Item[];
+  at: number;
+}
+type ListKind = 'resources' | 'resourceTemplates' | 'prompts';
+
+const LIST_METHOD: Record<ListKind, 'resources/list' | 'resources/templates/list' | 'prompts/list'> = {
+  resources: 'resources/list',
+  resourceTemplates: 'resources/templates/list',
+  prompts: 'prompts/list',
+};
+const MAX_LIST_PAGES = 50;
+const MAX_LIST_ITEMS = 10_000;
+const MAX_TARGET_IN_RECEIPT = 512;
+/** The `_meta` key carrying which server an item came from. */
+export const SERVER_META_KEY = 'briefcase/server';
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const printable = (text: string) => JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text);
+
+/**
+ * The relay of MCP requests other than tool calls between the agent and remote servers: resources,
+ * templates, subscriptions, prompts and completion from the agent; sampling, elicitation and roots
+ * from a server to the agent's client; and the servers' notifications. Every request that reaches
+ * one server, in either direction, is decided by the policy (`relay` action) and leaves one receipt
+ * (`kind: "mcp_relay"`), written before its answer is passed on.
+ */
+export function createRelay(deps: RelayDeps) {
+  const { db, receipts, pool, channels, clock } = deps;
+  const listings = new Map<string, Listing>(); // `${kind}\0${server}`
+  const capabilitiesOf = new Map<string, ServerCapabilities>();
+
+  function receipt(fields: {
+    agent: string;
+    server: string;
+    method: string;
+    target: string;
+    direction: 'to_server' | 'to_client';
+    params: unknown;
+    decision: 'allow' | 'deny';
+    reasons: DecisionReason[];
+    outcome: 'ok' | 'denied' | 'failed';
+    errorCode: ErrorCode | null;
+    redactions?: number;
+    t0: number;
+  }): number {
+    const { t0, params, target, ...rest } = fields;
+    try {
+      return db.transaction(
+        () =>
+          receipts.append(
+            {
+              kind: 'mcp_relay',
+              ...rest,
+              target: target.slice(0, MAX_TARGET_IN_RECEIPT),
+              paramsHash: canonicalHash(params ?? {}),
+              reasons: rest.reasons.map(({ stage, id, message }) => ({ stage, id, message })),
+              redactions: rest.redactions ?? 0,
+              durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
+            },
+            clock(),
+          ).seq,
+      )();
+    } catch (cause) {
+      throw new BriefcaseError('internal_error', RECEIPT_WRITE_FAILED, { cause });
+    }
+  }
+
+  const withReceipt = (error: BriefcaseError, seq: number) =>
+    new BriefcaseError(error.code, error.message, {
+      details: { ...(isRecord(error.details) ? error.details : {}), receiptSeq: seq },
+    });
+
+  function decide(agent: string, server: string, method: string, target: string, params: unknown) {
+    return deps.policy().evaluateRelay({
+      agent,
+      server,
+      method,
+      target,
+      paramsBytes: Buffer.byteLength(JSON.stringify(params ?? {})),
+    });
+  }
+
+  async function capabilities(server: McpServerRecord): Promise<ServerCapabilities> {
+    const known = capabilitiesOf.get(server.name);
+    if (known) return known;
+    const caps = await pool.serverCapabilities(await deps.configFor(server));
+    capabilitiesOf.set(server.name, caps);
+    return caps;
+  }
+
+  const supports = (caps: ServerCapabilities, kind: ListKind) =>
+    kind === 'prompts' ? caps.prompts !== undefined : caps.resources !== undefined;
+
+  /** One server's full listing of `kind` (all pages), cached; scrubbed of known secrets. */
+  async function listingOf(server: McpServerRecord, kind: ListKind, agent: string): Promise<Item[]> {
+    const method = LIST_METHOD[kind];
+    // Asked on every listing, cached or not: a policy change applies at once.
+    if (decide(agent, server.name, method, '', {}).kind !== 'allow') return [];
+    const key = `${kind}\0${server.name}`;
+    const cached = listings.get(key);
+    if (cached && Date.now() - cached.at < deps.listingTtlMs) return cached.items;
+    const caps = await capabilities(server);
+    if (!supports(caps, kind)) return [];
+    const config = await deps.configFor(server);
+    const items: Item[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page += 1) {
+      const result = await pool.request(config, method, cursor === undefined ? {} : { cursor });
+      const list = result[kind];
+      if (Array.isArray(list)) items.push(...list.filter(isRecord));
+      const next = result.nextCursor;
+      if (typeof next !== 'string' || seen.has(next) || items.length >= MAX_LIST_ITEMS) break;
+      seen.add(next);
+      cursor = next;
+    }
+    const safe = redactResult(
+      `${server.name} ${method}`,
+      items.slice(0, MAX_LIST_ITEMS),
+      ['*'],
+      Number.MAX_SAFE_INTEGER,
+      deps.knownSecrets(),
+    ).value as Item[];
+    listings.set(key, { items: safe, at: Date.now() });
+    return safe;
+  }
+
+  /** Every server's listing of `kind`; a server that fails is left out (and logged), not fatal. */
+  async function listAll(
+    kind: ListKind,
+    agent: string,
+  ): Promise<Array<{ server: McpServerRecord; items: Item[] }>> {
+    const out: Array<{ server: McpServerRecord; items: Item[] }> = [];
+    for (const server of deps.servers()) {
+      try {
+        out.push({ server, items: await listingOf(server, kind, agent) });
+      } catch (error) {
+        const code = isBriefcaseError(error) ? error.code : 'internal_error';
+        deps.log.warn({ server: server.name, kind, code }, 'server left out of a relayed listing');
+      }
+    }
+    return out;
+  }
+
+  const withServer = (item: Item, server: string): Item => ({
+    ...item,
+    _meta: { ...(isRecord(item._meta) ? item._meta : {}), [SERVER_META_KEY]: server },
+  });
+
+  const promptName = (server: McpServerRecord, name: string) =>
+    server.prefix ? `${server.name}__${name}` : name;
+
+  /** The prompts the agent sees, namespaced like tools; an unprefixed name already taken is left out. */
+  async function promptCatalog(agent: string) {
+    const byName = new Map<string, { server: McpServerRecord; upstream: string; item: Item }>();
+    for (const { server, items } of await listAll('prompts', agent)) {
+      for (const item of items) {
+        if (typeof item.name !== 'string') continue;
+        const name = promptName(server, item.name);
+        if (byName.has(name)) {
+          deps.log.warn({ server: server.name, prompt: name.slice(0, 128) }, 'prompt name taken; left out');
+          continue;
+        }
+        byName.set(name, { server, upstream: item.name, item: withServer({ ...item, name }, server.name) });
+      }
+    }
+    return byName;
+  }
+
+  /**
+   * The server a resource URI belongs to: the one whose listing has it, else the one whose template
+   * matches it, else the only server offering resources. Two claimants make it ambiguous: refused.
+   */
+  async function serverForUri(uri: string, agent: string): Promise<McpServerRecord> {
+    const exact = (await listAll('resources', agent)).filter(({ items }) => items.some((r) => r.uri === uri));
+    if (exact.length === 1) return (exact[0] as { server: McpServerRecord }).server;
+    if (exact.length === 0) {
+      const templated = (await listAll('resourceTemplates', agent)).filter(({ items }) =>
+        items.some((t) => typeof t.uriTemplate === 'string' && templateMatches(t.uriTemplate, uri)),
+      );
+      if (templated.length === 1) return (templated[0] as { server: McpServerRecord }).server;
+      if (templated.length === 0) {
+        const offering: McpServerRecord[] = [];
+        for (const server of deps.servers()) {
+          try {
+            if ((await capabilities(server)).resources !== undefined) offering.push(server);
+          } catch {
+            // unreachable servers cannot own it
+          }
+        }
+        if (offering.length === 1) return offering[0] as McpServerRecord;
+        if (offering.length === 0) {
+          throw new BriefcaseError(
+            'not_found',
+            `No remote MCP server offers the resource ${printable(uri)}.`,
+          );
+        }
+      }
+    }
+    throw new BriefcaseError(
+      'not_found',
+      `More than one remote MCP server could own the resource ${printable(uri)}, so it is not read. List resources to see which server offers what.`,
+    );
+  }
+
+  /** Sends one request to one server under the policy, with its receipt; returns the redacted result. */
+  async function forward(
+    server: McpServerRecord,
+    method: Exclude<AgentRelayMethod, 'resources/list' | 'resources/templates/list' | 'prompts/list'>,
+    target: string,
+    params: Record<string, unknown>,
+    opts: RelayRequestOptions,
+    send = true,
+  ): Promise<Record<string, unknown>> {
+    const t0 = performance.now();
+    const base = {
+      agent: opts.agent,
+      server: server.name,
+      method,
+      target,
+      direction: 'to_server' as const,
+      params,
+      t0,
+    };
+    const decision = decide(opts.agent, server.name, method, target, params);
+    if (decision.kind !== 'allow') {
+      const seq = receipt({
+        ...base,
+        decision: 'deny',
+        reasons: decision.reasons,
+        outcome: 'denied',
+        errorCode: 'denied',
+      });
+      const why = decision.reasons.map((r) => r.message).join('; ');
+      throw new BriefcaseError(
+        'denied',
+        `The policy does not allow ${method} on server ${server.name}: ${why}.`,
+        {
+          details: { receiptSeq: seq, reasons: decision.reasons },
+        },
+      );
+    }
+    const allowed = { ...base, decision: 'allow' as const, reasons: decision.reasons };
+    let raw: Record<string, unknown> = {};
+    if (send) {
+      const done = channels.track(server.name, opts.binding?.channel);
+      try {
+        const meta = traceContextMeta();
+        const progress = channels.progressSink(opts.binding);
+        raw = await pool.request(await deps.configFor(server), method, params, {
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(meta ? { meta } : {}),
+          ...(progress ? { onProgress: progress } : {}),
+        });
+      } catch (error) {
+        const failure = isBriefcaseError(error)
+          ? error
+          : new BriefcaseError('upstream_error', `Server ${server.name} failed to answer ${method}.`);
+        throw withReceipt(failure, receipt({ ...allowed, outcome: 'failed', errorCode: failure.code }));
+      } finally {
+        done();
+      }
+    }
+    let redacted: { value: unknown; redactions: number };
+    try {
+      redacted = redactResult(
+        `${server.name} ${method}`,
+        raw,
+        ['*'],
+        deps.maxResultBytes,
+        deps.knownSecrets(),
+      );
+    } catch (error) {
+      const failure = isBriefcaseError(error)
+        ? error
+        : new BriefcaseError('upstream_error', 'Result refused.');
+      throw withReceipt(failure, receipt({ ...allowed, outcome: 'failed', errorCode: failure.code }));
+    }
+    receipt({ ...allowed, outcome: 'ok', errorCode: null, redactions: redacted.redactions });
+    return redacted.value as Record<string, unknown>;
+  }
+
+  function stringParam(params: Record<string, unknown>, name: string, max = 8192): string {
+    const value = params[name];
+    if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+      throw new BriefcaseError('invalid_args', `params.${name} must be a string of 1 to ${max} characters.`);
+    }
+    return value;
+  }
+
+  async function subscription(
+    method: 'resources/subscribe' | 'resources/unsubscribe',
+    params: Record<string, unknown>,
+    opts: RelayRequestOptions,
+  ): Promise<Record<string, unknown>> {
+    const uri = stringParam(params, 'uri');
+    const channel = opts.binding?.channel;
+    if (channel === undefined || !channels.has(channel)) {
+      throw new BriefcaseError('invalid_args', 'Subscriptions need the open channel of an agent session.');
+    }
+    const server = await serverForUri(uri, opts.agent);
+    if (method === 'resources/subscribe') {
+      if (!(await capabilities(server)).resources?.subscribe) {
+        throw new BriefcaseError(
+          'invalid_args',
+          `Server ${server.name} does not support resource subscriptions.`,
+        );
+      }
+      const first = channels.subscribe(channel, server.name, uri);
+      try {
+        await forward(server, method, uri, { uri }, opts, first);
+      } catch (error) {
+        if (channels.unsubscribe(channel, server.name, uri) && first) void release(server, uri);
+        throw error;
+      }
+      return {};
+    }
+    const last = channels.unsubscribe(channel, server.name, uri);
+    await forward(server, method, uri, { uri }, opts, last);
+    return {};
+  }
+
+  /** Unsubscribes upstream once no session wants a resource any more (best effort). */
+  async function release(server: McpServerRecord, uri: string): Promise<void> {
+    try {
+      await pool.request(await deps.configFor(server), 'resources/unsubscribe', { uri });
+    } catch {
+      // the session may be gone, which ends the subscription too
+    }
+  }
+
+  async function complete(params: Record<string, unknown>, opts: RelayRequestOptions) {
+    const ref = params.ref;
+    if (!isRecord(ref)) throw new BriefcaseError('invalid_args', 'params.ref must be an object.');
+    if (ref.type === 'ref/prompt') {
+      const name = stringParam(ref, 'name', 256);
+      const entry = (await promptCatalog(opts.agent)).get(name);
+      if (!entry) throw new BriefcaseError('not_found', `No prompt is named ${printable(name)}.`);
+      return forward(
+        entry.server,
+        'completion/complete',
+        entry.upstream,
+        {
+          ...params,
+          ref: { ...ref, name: entry.upstream },
+        },
+        opts,
+      );
+    }
+    if (ref.type === 'ref/resource') {
+      const uri = stringParam(ref, 'uri');
+      const owners = (await listAll('resourceTemplates', opts.agent)).filter(({ items }) =>
+        items.some((t) => t.uriTemplate === uri),
+      );
+      const server =
+        owners.length === 1
+          ? (owners[0] as { server: McpServerRecord }).server
+          : await serverForUri(uri, opts.agent);
+      return forward(server, 'completion/complete', uri, params, opts);
+    }
+    throw new BriefcaseError('invalid_args', 'params.ref.type must be "ref/prompt" or "ref/resource".');
+  }
+
+  /**
+   * Answers one agent request from {@link AGENT_RELAY_METHODS}. Listings merge every server's
+   * (one page, each item's `_meta["briefcase/server"]` naming its server); the rest go to one server.
+   */
+  async function request(
+    method: AgentRelayMethod,
+    params: Record<string, unknown>,
+    opts: RelayRequestOptions,
+  ): Promise<Record<string, unknown>> {
+    if (params.cursor !== undefined && method.endsWith('/list')) {
+      throw new BriefcaseError('invalid_args', 'Unknown cursor: briefcased returns every item on one page.');
+    }
+    switch (method) {
+      case 'resources/list':
+      case 'resources/templates/list': {
+        const kind = method === 'resources/list' ? 'resources' : 'resourceTemplates';
+        const all = (await listAll(kind, opts.agent)).flatMap(({ server, items }) =>
+          items.map((item) => withServer(item, server.name)),
+        );
+        return { [kind]: all };
+      }
+      case 'prompts/list':
+        return { prompts: [...(await promptCatalog(opts.agent)).values()].map((p) => p.item) };
+      case 'prompts/get': {
+        const name = stringParam(params, 'name', 256);
+        let entry = (await promptCatalog(opts.agent)).get(name);
+        if (!entry) {
+          forgetListings('prompts');
+          entry = (await promptCatalog(opts.agent)).get(name);
+        }
+        if (!entry) throw new BriefcaseError('not_found', `No prompt is named ${printable(name)}.`);
+        return forward(entry.server, method, entry.upstream, { ...params, name: entry.upstream }, opts);
+      }
+      case 'resources/read': {
+        const uri = stringParam(params, 'uri');
+        return forward(await serverForUri(uri, opts.agent), method, uri, params, opts);
+      }
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
+        return subscription(method, params, opts);
+      case 'completion/complete':
+        return complete(params, opts);
+    }
+  }
+
+  function forgetListings(kind?: ListKind, server?: string) {
+    for (const key of [...listings.keys()]) {
+      const [k, s] = key.split('\0');
+      if ((kind === undefined || k === kind) && (server === undefined || s === server)) listings.delete(key);
+    }
+  }
+
+  /** A server asks the agent's client (sampling, elicitation, roots): policy, routing, receipt. */
+  async function onServerRequest(
+    serverName: string,
+    request: UpstreamServerRequest,
+    ctx: { signal: AbortSignal },
+  ): Promise<Record<string, unknown>> {
+    const t0 = performance.now();
+    const { method } = request;
+    const params = request.params ?? {};
+    const agent = 'default';
+    const base = {
+      agent,
+      server: serverName,
+      method,
+      target: '',
+      direction: 'to_client' as const,
+      params,
+      t0,
+    };
+    const decision = decide(agent, serverName, method, '', params);
+    if (decision.kind !== 'allow') {
+      receipt({
+        ...base,
+        decision: 'deny',
+        reasons: decision.reasons,
+        outcome: 'denied',
+        errorCode: 'denied',
+      });
+      throw new McpError(
+        JsonRpcErrorCode.InvalidRequest,
+        `The user's policy does not allow ${method} from this server.`,
+      );
+    }
+    const allowed = { ...base, decision: 'allow' as const, reasons: decision.reasons };
+    const fail = (code: number, message: string, id: string): never => {
+      receipt({
+        ...allowed,
+        reasons: [...decision.reasons, { stage: 'relay', id, message }],
+        outcome: 'failed',
+        errorCode: 'upstream_error',
+      });
+      throw new McpError(code, message);
+    };
+    let channel: string;
+    try {
+      channel = channels.route(serverName, method);
+    } catch (error) {
+      return fail(JsonRpcErrorCode.InvalidRequest, (error as Error).message, 'relay:no-session');
+    }
+    let answer: Awaited<ReturnType<ChannelHub['ask']>>;
+    try {
+      answer = await channels.ask(channel, serverName, method, params, ctx.signal);
+    } catch (error) {
+      return fail(JsonRpcErrorCode.InternalError, (error as Error).message, 'relay:no-answer');
+    }
+    if ('error' in answer) {
+      return fail(answer.error.code, answer.error.message.slice(0, 1024), 'relay:client-error');
+    }
+    if (method === 'roots/list' && !ListRootsResultSchema.safeParse(answer.result).success) {
+      return fail(
+        JsonRpcErrorCode.InternalError,
+        "The agent's client answered roots/list with a malformed result.",
+        'relay:malformed',
+      );
+    }
+    receipt({ ...allowed, outcome: 'ok', errorCode: null });
+    return answer.result;
+  }
+
+  /** A server's notification: logs and resource updates go to the sessions concerned, list changes to all. */
+  function onServerNotification(server: string, notification: UpstreamServerRequest): void {
+    const params = notification.params ?? {};
+    switch (notification.method) {
+      case 'notifications/message': {
+        let safe: Record<string, unknown>;
+        try {
+          safe = redactResult(`${server} log`, params, ['*'], deps.maxResultBytes, deps.knownSecrets())
+            .value as Record<string, unknown>;
+        } catch {
+          return; // too large or too deep to pass on
+        }
+        const logger = typeof safe.logger === 'string' ? `${server}/${safe.logger}` : server;
+        channels.notifyLog(server, { ...safe, logger });
+        return;
+      }
+      case 'notifications/resources/updated':
+        if (typeof params.uri === 'string') channels.notifyUpdated(server, params.uri);
+        return;
+      case 'notifications/resources/list_changed':
+        forgetListings('resources', server);
+        forgetListings('resourceTemplates', server);
+        channels.notifyListChanged(server, notification.method);
+        return;
+      case 'notifications/prompts/list_changed':
+        forgetListings('prompts', server);
+        channels.notifyListChanged(server, notification.method);
+        return;
+    }
+  }
+
+  /** Closes a gateway session's channel and releases the subscriptions only it held. */
+  function closeChannel(id: string): void {
+    for (const { server, uri } of channels.close(id)) {
+      if (channels.isSubscribed(server, uri)) continue;
+      const record = deps.servers().find((s) => s.name === server);
+      if (record) void release(record, uri);
+    }
+  }
+
+  /** Forgets what is cached about a server (it was removed, changed or reconnected). */
+  function forgetServer(server: string) {
+    capabilitiesOf.delete(server);
+    forgetListings(undefined, server);
+  }
+
+  return { request, onServerRequest, onServerNotification, closeChannel, forgetServer };
+}
+
+function templateMatches(template: string, uri: string): boolean {
+  try {
+    return new UriTemplate(template).match(uri) !== null;
+  } catch {
+    return false; // a template the SDK cannot parse claims nothing
+  }
+}
+
+/** The relay of a daemon. */
+export type Relay = ReturnType<typeof createRelay>;

@@ -104,7 +104,7 @@ beforeEach(async () => {
 describe('resources', () => {
   it('lists resources and templates of every server, each naming its server', async () => {
     const { resources } = await agent.listResources();
-    expect(resources.map((r) => r.uri).sort()).toEqual(['memo://leaky', 'memo://static']);
+    expect(resources.map((r) => r.uri).sort()).toEqual(['memo://cancelled', 'memo://leaky', 'memo://static']);
     expect(resources[0]?._meta?.['briefcase/server']).toBe('memo');
     const { resourceTemplates } = await agent.listResourceTemplates();
     expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['memo://notes/{id}']);
@@ -250,6 +250,31 @@ describe('progress and logging', () => {
     });
     expect(seen.some((l) => l.data === 'debug detail')).toBe(false);
   });
+});
+
+it('relays cancellation: the remote server is told, and the receipt says the call failed', async () => {
+  const controller = new AbortController();
+  const call = agent
+    .callTool({ name: 'memo__wait_for_cancel', arguments: {} }, undefined, { signal: controller.signal })
+    .catch((e: unknown) => e);
+  await eventually(async () => {
+    const receipts = await bc.admin.listReceipts({ kind: 'tool_call_intent', limit: 5 });
+    return receipts.some((r) => r.tool === 'memo__wait_for_cancel') ? true : undefined;
+  });
+  controller.abort('the user changed their mind');
+  await call;
+  const told = await eventually(async () => {
+    const read = await agent.readResource({ uri: 'memo://cancelled' });
+    const text = (read.contents[0] as { text: string }).text;
+    return text.startsWith('yes') ? text : undefined;
+  });
+  expect(told).toMatch(/^yes/);
+  const receipt = await eventually(async () =>
+    (await bc.admin.listReceipts({ kind: 'tool_call', limit: 20 })).find(
+      (r) => r.tool === 'memo__wait_for_cancel',
+    ),
+  );
+  expect(receipt).toMatchObject({ outcome: 'failed', errorCode: 'upstream_error' });
 });
 
 it('keeps the relay chain free of the secret: no receipt carries it', async () => {

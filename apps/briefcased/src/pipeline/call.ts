@@ -58,6 +58,8 @@ export interface CallRequest {
   approvalId?: unknown;
   /** Set by the route (never from the agent's body as is): the session's channel, checked to exist. */
   binding?: ChannelBinding;
+  /** Set by the route: aborts when the caller went away; a running tool is cancelled (remote: `notifications/cancelled`). */
+  signal?: AbortSignal;
 }
 
 /** A successful call: the redacted result, and where it came from and what it cost. */
@@ -245,6 +247,9 @@ export function createPipeline(deps: PipelineDeps) {
       if (approvalUsed) claimed.add(approvalUsed.id);
       reserved.set(def.category, (reserved.get(def.category) ?? 0) + def.costMicroUsd);
       const controller = new AbortController();
+      // The caller cancelled (for MCP: the agent sent notifications/cancelled): stop the tool too.
+      request.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+      if (request.signal?.aborted) controller.abort();
       const ctx: ToolContext = {
         db,
         now,

@@ -134,6 +134,12 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
       };
       const binding = bindingOf(deps.channels, { channel, ref, progress });
       if (binding) Object.assign(call, { binding });
+      // A caller who goes away before the answer cancels the call (the tool is told, if it can be).
+      const gone = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
+      Object.assign(call, { signal: gone.signal });
       // The pipeline's spans continue the caller's trace (the gateway passes the agent's W3C context).
       const traced = callerTraceContext(request.headers);
       const callTool = (c: typeof call) => context.with(traced, () => deps.pipeline.callTool(c, caller));

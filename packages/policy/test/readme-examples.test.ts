@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { DecisionKind } from '@briefcase/core';
-import { compilePolicy } from '@briefcase/policy';
+import { compilePolicy, type RelayPolicyRequest } from '@briefcase/policy';
 import { describe, expect, it } from 'vitest';
 import { mustCompile, request, withDefault } from './helpers.js';
 
@@ -14,7 +14,12 @@ function readmeExamples(): Map<string, string> {
   return examples;
 }
 
-type Scenario = { request: Parameters<typeof request>[0]; kind: DecisionKind; reasonId?: string };
+type Relay = Omit<RelayPolicyRequest, 'agent' | 'paramsBytes'>;
+/** A tool call (`request`) or a relayed MCP request (`relay`), and the decision it must get. */
+type Scenario = (
+  | { request: Parameters<typeof request>[0]; relay?: never }
+  | { relay: Relay; request?: never }
+) & { kind: DecisionKind; reasonId?: string };
 interface Example {
   /** Compiled on its own instead of appended to DEFAULT_POLICY. */
   standalone?: boolean;
@@ -35,6 +40,11 @@ const EXAMPLES: Record<string, Example> = {
       { request: { tool: { effect: 'write' } }, kind: 'approval_required' },
       { request: { tool: { effect: 'exec' } }, kind: 'deny', reasonId: 'default-forbid-unknown-effect' },
       { request: { context: { budget: { wouldExceed: true } } }, kind: 'approval_required' },
+      {
+        relay: { server: 'x', method: 'sampling/createMessage', target: '' },
+        kind: 'allow',
+        reasonId: 'default-permit-relay',
+      },
     ],
   },
   'payments-over-1-usd': {
@@ -58,6 +68,38 @@ const EXAMPLES: Record<string, Example> = {
       },
       { request: { tool: { source: 'mcp', server: 'sketchy-mcp-2' } }, kind: 'allow' },
       { request: { tool: { source: 'builtin' } }, kind: 'allow' },
+      {
+        relay: { server: 'sketchy-mcp', method: 'resources/read', target: 'file:///x' },
+        kind: 'deny',
+        reasonId: 'block-sketchy-server',
+      },
+      { relay: { server: 'other', method: 'resources/read', target: 'file:///x' }, kind: 'allow' },
+    ],
+  },
+  'no-sampling': {
+    scenarios: [
+      {
+        relay: { server: 'scraper', method: 'sampling/createMessage', target: '' },
+        kind: 'deny',
+        reasonId: 'no-sampling-from-scraper',
+      },
+      { relay: { server: 'scraper', method: 'elicitation/create', target: '' }, kind: 'deny' },
+      { relay: { server: 'scraper', method: 'resources/read', target: 'web://a' }, kind: 'allow' },
+      { relay: { server: 'other', method: 'sampling/createMessage', target: '' }, kind: 'allow' },
+      { request: { tool: { source: 'mcp', server: 'scraper', effect: 'read' } }, kind: 'allow' },
+    ],
+  },
+  'no-ssh-resources': {
+    scenarios: [
+      {
+        relay: { server: 'fs', method: 'resources/read', target: 'file:///home/ada/.ssh/id_ed25519' },
+        kind: 'deny',
+        reasonId: 'no-ssh-dir',
+      },
+      {
+        relay: { server: 'fs', method: 'resources/read', target: 'file:///home/ada/notes.md' },
+        kind: 'allow',
+      },
     ],
   },
   'risk-over-n': {
@@ -152,8 +194,10 @@ describe('README examples', () => {
       expect(result.ok ? [] : result.errors).toEqual([]);
       const policy = mustCompile(text);
       for (const scenario of example.scenarios) {
-        const decision = policy.evaluate(request(scenario.request));
-        expect(decision.kind, JSON.stringify(scenario.request)).toBe(scenario.kind);
+        const decision = scenario.relay
+          ? policy.evaluateRelay({ agent: 'default', paramsBytes: 10, ...scenario.relay })
+          : policy.evaluate(request(scenario.request));
+        expect(decision.kind, JSON.stringify(scenario.relay ?? scenario.request)).toBe(scenario.kind);
         if (scenario.reasonId) expect(decision.reasons.map((r) => r.id)).toContain(scenario.reasonId);
       }
     });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startHttpGateway } from '@briefcase/gateway';
 import { DEFAULT_POLICY } from '@briefcase/policy';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   type CallToolResult,
@@ -23,6 +24,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, startTestDaemon, type TestDaemon } from './support.js';
 
 const FIXTURE = join(new URL('.', import.meta.url).pathname, 'fixtures/relay-server.mjs');
+const GATEWAY_MAIN = join(new URL('.', import.meta.url).pathname, '../dist/main.js');
 const SECRET = 'relay-secret-value-0123456789';
 const TOKEN = 'relay-test-gateway-token';
 /** The fixture's tools run without approval; the relay stays under the default policy's permit. */
@@ -37,7 +39,8 @@ let agent: Client;
 const logs: Array<{ level: string; logger?: string; data: unknown }> = [];
 const updates: string[] = [];
 
-async function connectAgent(): Promise<Client> {
+/** The agent's MCP client, answering sampling, elicitation and roots, recording logs and updates. */
+function agentClient(): Client {
   const client = new Client(
     { name: 'relay-test-agent', version: '1.0.0' },
     { capabilities: { sampling: {}, elicitation: { form: {} }, roots: {} } },
@@ -60,6 +63,11 @@ async function connectAgent(): Promise<Client> {
   client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
     updates.push(n.params.uri);
   });
+  return client;
+}
+
+async function connectAgent(): Promise<Client> {
+  const client = agentClient();
   const transport = new StreamableHTTPClientTransport(new URL(gateway.url), {
     requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
   });
@@ -275,6 +283,30 @@ it('relays cancellation: the remote server is told, and the receipt says the cal
     ),
   );
   expect(receipt).toMatchObject({ outcome: 'failed', errorCode: 'upstream_error' });
+});
+
+it('relays the same over the stdio transport, with the gateway as its own process', async () => {
+  const client = agentClient();
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [GATEWAY_MAIN, '--stdio', '--approval-wait', '0'],
+      env: { BRIEFCASE_DATA_DIR: bc.dataDir, PATH: process.env.PATH ?? '' },
+      stderr: 'ignore',
+    }),
+  );
+  try {
+    const read = await client.readResource({ uri: 'memo://notes/7' });
+    expect(read.contents[0]).toMatchObject({ text: 'note 7' });
+    expect(text(await client.callTool({ name: 'memo__ask_model', arguments: {} }))).toBe('model said: 4');
+    const progress: Progress[] = [];
+    await client.callTool({ name: 'memo__slow_steps', arguments: {} }, undefined, {
+      onprogress: (p) => progress.push(p),
+    });
+    expect(progress.map((p) => p.progress)).toEqual([1, 2, 3]);
+  } finally {
+    await client.close();
+  }
 });
 
 it('keeps the relay chain free of the secret: no receipt carries it', async () => {

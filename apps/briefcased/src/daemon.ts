@@ -24,6 +24,7 @@ import { createChannelHub } from './mcp/channels.js';
 import { createMcpManager, type McpManager } from './mcp/manager.js';
 import { createRelay, type Relay } from './mcp/relay.js';
 import { createPipeline } from './pipeline/call.js';
+import { scrubString } from './pipeline/redact.js';
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineSettings } from './pipeline/settings.js';
 import { builtinTools, SEED_BUDGETS } from './tools/builtin.js';
 import { createToolRegistry } from './tools/registry.js';
@@ -238,7 +239,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const scratchDir = mkdtempSync(join(tmpdir(), 'briefcase-mcp-'));
   let mcp: McpManager | undefined;
   let relay: Relay | undefined;
-  const channels = createChannelHub();
+  // Progress messages come from remote servers, which may echo the values given them with --env.
+  const channels = createChannelHub({ scrub: (text) => scrubString(text, mcp?.knownSecrets() ?? []).text });
   const pool = createUpstreamPool({
     clientInfo: { name: 'briefcased', version: VERSION },
     onToolsChanged: (server) => mcp?.onToolsChanged(server),

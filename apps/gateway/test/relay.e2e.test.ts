@@ -37,6 +37,8 @@ let bc: TestDaemon;
 let gateway: Awaited<ReturnType<typeof startHttpGateway>>;
 let agent: Client;
 const logs: Array<{ level: string; logger?: string; data: unknown }> = [];
+/** Every sampling request the agent's client was sent. */
+const samplingRequests: unknown[] = [];
 const updates: string[] = [];
 
 /** The agent's MCP client, answering sampling, elicitation and roots, recording logs and updates. */
@@ -45,11 +47,14 @@ function agentClient(): Client {
     { name: 'relay-test-agent', version: '1.0.0' },
     { capabilities: { sampling: {}, elicitation: { form: {} }, roots: {} } },
   );
-  client.setRequestHandler(CreateMessageRequestSchema, async () => ({
-    role: 'assistant',
-    content: { type: 'text', text: '4' },
-    model: 'test-model',
-  }));
+  client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+    samplingRequests.push(request.params);
+    return {
+      role: 'assistant',
+      content: { type: 'text', text: '4' },
+      model: 'test-model',
+    };
+  });
   client.setRequestHandler(ElicitRequestSchema, async () => ({
     action: 'accept',
     content: { colour: 'blue' },
@@ -217,6 +222,17 @@ describe("a remote server's requests to the agent's client", () => {
     expect(text(await agent.callTool({ name: 'memo__which_roots', arguments: {} }))).toBe(
       'file:///work/project',
     );
+  });
+
+  it("scrubs the server's --env values from its requests and progress before the client sees them", async () => {
+    const progress: Progress[] = [];
+    await agent.callTool({ name: 'memo__leaky_steps', arguments: {} }, undefined, {
+      onprogress: (p) => progress.push(p),
+    });
+    const seen = JSON.stringify({ progress, sampling: samplingRequests.at(-1) });
+    expect(seen).toContain('my key is [REDACTED:secret]');
+    expect(seen).toContain('using [REDACTED:secret]');
+    expect(seen).not.toContain(SECRET);
   });
 
   it('refuses sampling the policy forbids for that server; the client is never asked', async () => {

@@ -68,7 +68,8 @@ const CAPABILITY_OF: Readonly<Record<string, keyof ChannelCapabilities>> = {
  * server, and is refused when there is none or more than one: it never reaches a session that did
  * not ask that server for anything.
  */
-export function createChannelHub() {
+export function createChannelHub(options: { scrub?: (text: string) => string } = {}) {
+  const scrub = options.scrub ?? ((text: string) => text);
   const channels = new Map<string, Channel>();
   /** server → channel → number of requests in flight. */
   const inFlight = new Map<string, Map<string, number>>();
@@ -248,7 +249,13 @@ export function createChannelHub() {
     const ref = binding?.ref;
     if (binding === undefined || ref === undefined || !binding.progress) return undefined;
     return (p: { progress: number; total?: number; message?: string }) =>
-      channels.get(binding.channel)?.send({ type: 'progress', ref, ...p });
+      channels.get(binding.channel)?.send({
+        type: 'progress',
+        ref,
+        progress: p.progress,
+        ...(p.total === undefined ? {} : { total: p.total }),
+        ...(p.message === undefined ? {} : { message: scrub(p.message) }),
+      });
   }
 
   /**

@@ -492,8 +492,20 @@ export function createRelay(deps: RelayDeps) {
   ): Promise<Record<string, unknown>> {
     const t0 = performance.now();
     const { method } = request;
-    const params = request.params ?? {};
     const agent = 'default';
+    // A server could echo the values it was given with --env into what it asks the client.
+    let params: Record<string, unknown>;
+    try {
+      params = redactResult(
+        `${serverName} ${method}`,
+        request.params ?? {},
+        ['*'],
+        deps.maxResultBytes,
+        deps.knownSecrets(),
+      ).value as Record<string, unknown>;
+    } catch {
+      throw new McpError(JsonRpcErrorCode.InvalidParams, `The ${method} request is too large to relay.`);
+    }
     const base = {
       agent,
       server: serverName,

@@ -196,20 +196,23 @@ export function createRelay(deps: RelayDeps) {
     return safe;
   }
 
-  /** Every server's listing of `kind`; a server that fails is left out (and logged), not fatal. */
+  /** Every server's listing of `kind`, asked in parallel; a server that fails is left out (and logged). */
   async function listAll(
     kind: ListKind,
     agent: string,
   ): Promise<Array<{ server: McpServerRecord; items: Item[] }>> {
+    const servers = deps.servers();
+    const settled = await Promise.allSettled(servers.map((server) => listingOf(server, kind, agent)));
     const out: Array<{ server: McpServerRecord; items: Item[] }> = [];
-    for (const server of deps.servers()) {
-      try {
-        out.push({ server, items: await listingOf(server, kind, agent) });
-      } catch (error) {
-        const code = isBriefcaseError(error) ? error.code : 'internal_error';
-        deps.log.warn({ server: server.name, kind, code }, 'server left out of a relayed listing');
+    settled.forEach((outcome, i) => {
+      const server = servers[i] as McpServerRecord;
+      if (outcome.status === 'fulfilled') {
+        out.push({ server, items: outcome.value });
+        return;
       }
-    }
+      const code = isBriefcaseError(outcome.reason) ? outcome.reason.code : 'internal_error';
+      deps.log.warn({ server: server.name, kind, code }, 'server left out of a relayed listing');
+    });
     return out;
   }
 

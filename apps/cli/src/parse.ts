@@ -53,3 +53,24 @@ export function parseSeconds(flag: string, text: string, maxSeconds: number): nu
   }
   return Math.round(seconds * 1000);
 }
+
+/**
+ * Seconds as a positive decimal (`5`, `0.5`, `.25`) in whole milliseconds within [1 ms, maxSeconds].
+ * Read from the digits rather than through a float, so `0.29` is exactly 290 ms; a value finer than
+ * a millisecond is refused instead of silently rounded (0.0004 would otherwise become 0 ms).
+ */
+export function parseMillisecondsFlag(flag: string, text: string, maxSeconds: number): number {
+  const match = /^(\d*)(?:\.(\d*))?$/.exec(text.trim());
+  const whole = match?.[1] ?? '';
+  const fraction = (match?.[2] ?? '').replace(/0+$/, '');
+  const ms =
+    match === null || (whole === '' && (match[2] ?? '') === '') || fraction.length > 3
+      ? Number.NaN
+      : Number(whole || '0') * 1000 + Number(fraction.padEnd(3, '0'));
+  if (!(ms >= 1 && ms <= maxSeconds * 1000)) {
+    throw new UsageError(
+      `${flag} must be a number of seconds from 0.001 to ${maxSeconds} (whole milliseconds), got "${text}"`,
+    );
+  }
+  return ms;
+}

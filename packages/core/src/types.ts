@@ -97,6 +97,11 @@ export interface AddMcpServerInput {
   trustAnnotations?: boolean;
   /** Estimated cost per call, integer micro-USD (default 0). */
   costMicroUsd?: MicroUsd;
+  /**
+   * Deadline of every request to this server, connecting included, in whole milliseconds
+   * (1–600000). Default 30000.
+   */
+  timeoutMs?: number;
 }
 
 /** A registered remote MCP server's settings. Environment values live in the secret store, only names here. */
@@ -110,6 +115,8 @@ export interface McpServerSettings {
   prefix: boolean;
   trustAnnotations: boolean;
   costMicroUsd: MicroUsd;
+  /** Deadline of every request to this server (connecting included) in ms; null = the default, 30 s. */
+  timeoutMs: number | null;
   createdAt: string;
 }
 

@@ -26,6 +26,8 @@ interface ServerRow {
   prefix: number;
   trust_annotations: number;
   cost_micro_usd: number;
+  /** Added by migration 3; NULL means the pool's default. */
+  timeout_ms: number | null;
   created_at_ms: number;
 }
 
@@ -50,6 +52,7 @@ const toServer = (row: ServerRow): McpServerRecord => ({
   prefix: row.prefix === 1,
   trustAnnotations: row.trust_annotations === 1,
   costMicroUsd: row.cost_micro_usd,
+  timeoutMs: row.timeout_ms,
   createdAt: new Date(row.created_at_ms).toISOString(),
 });
 
@@ -71,8 +74,8 @@ const toTool = (row: ToolRow): McpToolRecord => ({
 /** The remote-server registry and the pinned definitions of their tools. */
 export function createMcpStore(db: Db) {
   const insertServer = db.prepare(
-    `INSERT INTO mcp_servers (name, transport, url, command_json, env_names_json, prefix, trust_annotations, cost_micro_usd, created_at_ms)
-     VALUES (@name, @transport, @url, @command_json, @env_names_json, @prefix, @trust_annotations, @cost_micro_usd, @created_at_ms)`,
+    `INSERT INTO mcp_servers (name, transport, url, command_json, env_names_json, prefix, trust_annotations, cost_micro_usd, timeout_ms, created_at_ms)
+     VALUES (@name, @transport, @url, @command_json, @env_names_json, @prefix, @trust_annotations, @cost_micro_usd, @timeout_ms, @created_at_ms)`,
   );
   const serverByName = db.prepare<[string], ServerRow>('SELECT * FROM mcp_servers WHERE name = ?');
   const allServers = db.prepare<[], ServerRow>('SELECT * FROM mcp_servers ORDER BY name');
@@ -100,6 +103,7 @@ export function createMcpStore(db: Db) {
         prefix: server.prefix ? 1 : 0,
         trust_annotations: server.trustAnnotations ? 1 : 0,
         cost_micro_usd: server.costMicroUsd,
+        timeout_ms: server.timeoutMs,
         created_at_ms: nowMs,
       });
       return toServer(serverByName.get(server.name) as ServerRow);

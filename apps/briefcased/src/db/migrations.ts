@@ -106,4 +106,14 @@ CREATE TABLE mcp_tools (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'per-server request timeout of remote MCP servers',
+    // NULL keeps the upstream pool's default (30 s). The range is the pool's own (1 ms to 10 min);
+    // typeof() keeps a REAL such as 1.5 out, which a plain BETWEEN would let in.
+    sql: `
+ALTER TABLE mcp_servers ADD COLUMN timeout_ms INTEGER
+  CHECK (timeout_ms IS NULL OR (typeof(timeout_ms) = 'integer' AND timeout_ms BETWEEN 1 AND 600000));
+`,
+  },
 ];

@@ -28,6 +28,8 @@ import type { ChannelHub } from './channels.js';
 /** The registry provider id under which every remote tool is published. */
 export const MCP_PROVIDER_ID = 'mcp';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Bounds of a server's request timeout: the upstream pool's own (1 ms to 10 minutes). */
+const TIMEOUT_MS = { min: 1, max: 600_000 };
 /** Top-level fields of an MCP CallToolResult that may leave the daemon. */
 const RESULT_FIELDS = ['content', 'structuredContent', 'isError'];
 
@@ -54,6 +56,9 @@ export interface McpManagerDeps {
 const envSecretId = (server: string, name: string) => `mcp.${server}.env.${name}`;
 const catalogName = (server: McpServerRecord, tool: string) =>
   server.prefix ? `${server.name}__${tool}` : tool;
+/** The pool's `timeoutMs` for a server: absent when it keeps the default, so the pooled config is unchanged. */
+const timeoutOf = (server: McpServerRecord) =>
+  server.timeoutMs === null ? {} : { timeoutMs: server.timeoutMs };
 
 function asDefinition(tool: UpstreamTool): McpToolDefinition {
   return {
@@ -90,9 +95,16 @@ export function createMcpManager(deps: McpManagerDeps) {
       handedOut.set(server.name, Object.values(env));
       const cwd = join(deps.scratchDir, server.name);
       mkdirSync(cwd, { recursive: true, mode: 0o700 });
-      return { name: server.name, transport: 'stdio', command: server.command ?? [], env, cwd };
+      return {
+        name: server.name,
+        transport: 'stdio',
+        command: server.command ?? [],
+        env,
+        cwd,
+        ...timeoutOf(server),
+      };
     }
-    return { name: server.name, transport: server.transport, url: server.url ?? '' };
+    return { name: server.name, transport: server.transport, url: server.url ?? '', ...timeoutOf(server) };
   }
 
   function toolSpec(server: McpServerRecord, record: McpToolRecord): ToolSpec | undefined {
@@ -345,6 +357,16 @@ export function createMcpManager(deps: McpManagerDeps) {
           'The cost must be a whole, non-negative number of micro-USD.',
         );
       }
+      const timeoutMs = input.timeoutMs ?? null;
+      if (
+        timeoutMs !== null &&
+        (!Number.isInteger(timeoutMs) || timeoutMs < TIMEOUT_MS.min || timeoutMs > TIMEOUT_MS.max)
+      ) {
+        throw new BriefcaseError(
+          'invalid_args',
+          `The timeout must be a whole number of milliseconds from ${TIMEOUT_MS.min} to ${TIMEOUT_MS.max} (10 minutes); leave it out for the default, 30 s.`,
+        );
+      }
       const transport: McpTransport = input.command
         ? 'stdio'
         : input.transport === 'sse'
@@ -359,6 +381,7 @@ export function createMcpManager(deps: McpManagerDeps) {
         prefix: input.prefix ?? true,
         trustAnnotations: input.trustAnnotations ?? false,
         costMicroUsd,
+        timeoutMs,
         createdAt: clock().toISOString(),
       };
       const config: UpstreamServerConfig =
@@ -369,8 +392,9 @@ export function createMcpManager(deps: McpManagerDeps) {
               command: record.command ?? [],
               env,
               cwd: join(deps.scratchDir, record.name),
+              ...timeoutOf(record),
             }
-          : { name: record.name, transport, url: record.url ?? '' };
+          : { name: record.name, transport, url: record.url ?? '', ...timeoutOf(record) };
       if (config.cwd) mkdirSync(config.cwd, { recursive: true, mode: 0o700 });
       let live: UpstreamTool[] | null;
       try {

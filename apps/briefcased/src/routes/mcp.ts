@@ -53,6 +53,11 @@ const serverView = {
     prefix: { type: 'boolean' },
     trustAnnotations: { type: 'boolean' },
     costMicroUsd: { type: 'integer' },
+    timeoutMs: {
+      type: ['integer', 'null'],
+      description:
+        'deadline of every request to the server, connecting included, in ms; null = the default (30000)',
+    },
     createdAt: { type: 'string' },
     status: {
       type: 'object',
@@ -74,6 +79,7 @@ const serverView = {
     'prefix',
     'trustAnnotations',
     'costMicroUsd',
+    'timeoutMs',
     'createdAt',
     'status',
     'tools',
@@ -131,6 +137,13 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
             prefix: { type: 'boolean' },
             trustAnnotations: { type: 'boolean' },
             costMicroUsd: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+            timeoutMs: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 600_000,
+              description:
+                'deadline of every request to the server, connecting included, in ms (default 30000)',
+            },
           },
           required: ['name'],
           additionalProperties: false,

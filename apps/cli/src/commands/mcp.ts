@@ -2,9 +2,16 @@ import type { AddMcpServerInput, McpServerView, McpToolView } from '@briefcase/c
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
 import { type CommandContext, printJson } from '../context.js';
+import {
+  type DiffGap,
+  type DiffLine,
+  diffDefinitions,
+  fieldLines,
+  orderedFields,
+} from '../definition-diff.js';
 import { UsageError } from '../errors.js';
-import { formatTable, inlineSafe, plural, shellQuote, terminalSafe, usd } from '../output.js';
-import { parseUsdFlag } from '../parse.js';
+import { formatTable, inlineSafe, plural, shellQuote, usd } from '../output.js';
+import { parseMillisecondsFlag, parseUsdFlag } from '../parse.js';
 import { CommandSplitError, splitCommand } from '../split-command.js';
 
 interface AddOptions {
@@ -15,7 +22,13 @@ interface AddOptions {
   prefix: boolean;
   trustAnnotations?: boolean;
   cost?: string;
+  timeout?: string;
 }
+
+/** The longest per-server request timeout, in seconds (the upstream pool's limit). */
+const MAX_TIMEOUT_SECONDS = 600;
+/** What a server without its own timeout gets: the upstream pool's DEFAULT_TIMEOUT_MS. */
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
@@ -106,6 +119,9 @@ function addInput(
   if (!options.prefix) input.prefix = false;
   if (options.trustAnnotations) input.trustAnnotations = true;
   if (options.cost !== undefined) input.costMicroUsd = parseUsdFlag('--cost', options.cost);
+  if (options.timeout !== undefined) {
+    input.timeoutMs = parseMillisecondsFlag('--timeout', options.timeout, MAX_TIMEOUT_SECONDS);
+  }
   return input;
 }
 
@@ -156,11 +172,48 @@ function printAuthorization(ctx: CommandContext, server: McpServerView): void {
   );
 }
 
-function indent(text: string, prefix: string): string {
-  return terminalSafe(text)
-    .split('\n')
-    .map((line) => `${prefix}${line}`.trimEnd())
-    .join('\n');
+/** "5 s", "0.5 s"; "30 s (default)" for a server without its own timeout (or a daemon without the field). */
+function timeoutText(timeoutMs: unknown): string {
+  if (timeoutMs === null || timeoutMs === undefined) return `${DEFAULT_TIMEOUT_MS / 1000} s (default)`;
+  return typeof timeoutMs === 'number' && Number.isSafeInteger(timeoutMs) && timeoutMs > 0
+    ? `${timeoutMs / 1000} s`
+    : 'invalid';
+}
+
+/** One printed line of a diff; the server's text is escaped, as every line it sends is hostile. */
+function diffLineText(line: DiffLine | DiffGap): string {
+  if (line.kind === 'gap') return `    @@ ${plural(line.count, 'unchanged line')} @@`;
+  return `    ${line.kind} ${inlineSafe(line.text)}`.trimEnd();
+}
+
+/** A quarantined tool for review: a new tool in full, a changed one as a field-by-field diff. */
+function reviewLines(tool: McpToolView): string[] {
+  const kind = tool.change === 'new' ? 'new tool' : 'definition changed';
+  const lines = [`${inlineSafe(tool.name)} (upstream ${inlineSafe(tool.upstreamName)}, ${kind})`];
+  const pending = tool.pending as Record<string, unknown> | null;
+  if (pending === null || typeof pending !== 'object') {
+    lines.push('  the server no longer lists this tool; it stays hidden from agents');
+  } else if (tool.change === 'new' || tool.pinned === null) {
+    // The header already gives its name; every other field of the definition is shown, known or not.
+    const fields = orderedFields(pending).filter((f) => f !== 'name' || pending.name !== tool.upstreamName);
+    for (const field of fields) {
+      lines.push(`  ${inlineSafe(field)}:`);
+      for (const text of fieldLines(field, pending[field])) lines.push(`    ${inlineSafe(text)}`.trimEnd());
+    }
+  } else {
+    const changes = diffDefinitions(tool.pinned, pending);
+    if (changes.length === 0) {
+      lines.push('  no field differs in its canonical form');
+    } else {
+      lines.push(`  changed: ${changes.map((c) => inlineSafe(c.field)).join(', ')} (- pinned, + pending)`);
+    }
+    for (const change of changes) {
+      const status = change.status === 'changed' ? '' : ` (${change.status})`;
+      lines.push(`  ${inlineSafe(change.field)}${status}:`, ...change.lines.map(diffLineText));
+    }
+  }
+  for (const flag of tool.flags) lines.push(`  warning: ${inlineSafe(flag)}`);
+  return lines;
 }
 
 /** `briefcase mcp add|list|show|remove|refresh|review`. */
@@ -192,6 +245,10 @@ export function registerMcp(program: Command, act: ActionFactory): void {
       "believe the server's read-only hints (otherwise every tool of it counts as a write and needs approval)",
     )
     .option('--cost <usd>', 'estimated cost per call in USD, e.g. 0.002 (default 0)')
+    .option(
+      '--timeout <seconds>',
+      `deadline of every request to the server, connecting included, e.g. 5 or 0.5 (0.001 to ${MAX_TIMEOUT_SECONDS}; default ${DEFAULT_TIMEOUT_MS / 1000})`,
+    )
     .action(
       act<AddOptions>(async (ctx, positionals, options) => {
         mcpHints(ctx);
@@ -278,6 +335,7 @@ export function registerMcp(program: Command, act: ActionFactory): void {
           ['prefix', server.prefix ? `${server.name}__<tool>` : 'none (tools keep their own names)'],
           ['trust annotations', server.trustAnnotations ? 'yes' : 'no (every tool counts as a write)'],
           ['cost per call', usd(server.costMicroUsd)],
+          ['timeout', timeoutText(server.timeoutMs)],
           ['added', server.createdAt],
           ['status', statusText(server)],
           ['tools', toolCounts(server)],
@@ -385,13 +443,7 @@ export function registerMcp(program: Command, act: ActionFactory): void {
         ctx.io.out(
           `${plural(pending.length, 'tool')} of ${inlineSafe(server.name)} ${pending.length === 1 ? 'is' : 'are'} quarantined (hidden from agents):\n`,
         );
-        for (const tool of pending) {
-          ctx.io.out(
-            `\n${inlineSafe(tool.name)} (upstream ${inlineSafe(tool.upstreamName)}, ${tool.change === 'new' ? 'new tool' : 'definition changed'})\n`,
-          );
-          ctx.io.out(`  pending description:\n${indent(tool.description || '(none)', '    ')}\n`);
-          for (const flag of tool.flags) ctx.io.out(`  warning: ${inlineSafe(flag)}\n`);
-        }
+        for (const tool of pending) ctx.io.out(`\n${reviewLines(tool).join('\n')}\n`);
         ctx.io.out(
           `\nto accept ${pending.length === 1 ? 'it' : 'all of them'}: briefcase${ctx.prefix} mcp review ${shellQuote(server.name)} --accept\n`,
         );

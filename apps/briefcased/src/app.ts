@@ -1,4 +1,5 @@
 import { BriefcaseError, type ErrorCode } from '@briefcase/core';
+import type { KeyStore } from '@briefcase/keys';
 import type { ReceiptLog } from '@briefcase/receipts';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
@@ -15,6 +16,7 @@ import type { Relay } from './mcp/relay.js';
 import type { Pipeline } from './pipeline/call.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerBudgetRoutes } from './routes/budgets.js';
+import { registerKeyRoutes } from './routes/keys.js';
 import { registerMcpRoutes } from './routes/mcp.js';
 import { type PolicyHolder, registerPolicyRoutes } from './routes/policy.js';
 import { registerReceiptRoutes } from './routes/receipts.js';
@@ -53,8 +55,10 @@ export interface AppDeps {
   relay: Relay;
   /** Agent-session channels (one per gateway session). */
   channels: ChannelHub;
+  /** Key custody: the receipts key signs chain heads. */
+  keys: KeyStore;
   authenticate: (authorization: string | undefined) => Role | undefined;
-  status: () => Record<string, unknown>;
+  status: () => Record<string, unknown> | Promise<Record<string, unknown>>;
   logger?: Logger;
   /** Port of the loopback TCP listener, when one is open: its requests get Host/Origin checks. */
   tcpPort?: () => number | undefined;
@@ -185,6 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerToolRoutes(app, routeDeps);
   registerApprovalRoutes(app, routeDeps);
   registerReceiptRoutes(app, routeDeps);
+  registerKeyRoutes(app, routeDeps);
   registerBudgetRoutes(app, routeDeps);
   registerPolicyRoutes(app, routeDeps);
   registerMcpRoutes(app, routeDeps);

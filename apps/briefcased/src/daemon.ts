@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATA_DIR_LAYOUT } from '@briefcase/core';
+import { createSoftwareKeyStore } from '@briefcase/keys';
 import { createUpstreamPool } from '@briefcase/mcp-upstream';
 import { type CompiledPolicy, compilePolicy, DEFAULT_POLICY } from '@briefcase/policy';
 import { openReceiptLog } from '@briefcase/receipts';
@@ -20,6 +21,7 @@ import { type Db, type Durability, openDatabase } from './db/open.js';
 import { createPolicyStore } from './db/policy.js';
 import { createToolStatsStore } from './db/stats.js';
 import { createApprovalEvents } from './events.js';
+import { keyCustodyStatus } from './key-custody.js';
 import { createChannelHub } from './mcp/channels.js';
 import { createMcpManager, type McpManager } from './mcp/manager.js';
 import { createRelay, type Relay } from './mcp/relay.js';
@@ -170,6 +172,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       'Development mode: no OS keyring and no BRIEFCASE_MASTER_PASSPHRASE, so secrets are kept in memory only and are lost on restart. Set BRIEFCASE_MASTER_PASSPHRASE to use the encrypted file store.';
   }
   if (secretNotice) log.warn(secretNotice);
+  const keys = createSoftwareKeyStore({ secrets, clock });
 
   const db = openDatabase(join(dataDir, DATA_DIR_LAYOUT.database), {
     durability: options.durability ?? 'full',
@@ -317,12 +320,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     mcp,
     relay,
     channels,
+    keys,
     authenticate: createTokenAuthenticator(tokens),
     logger: log,
     tcpPort: () => tcpPort,
     clock,
-    status: () => {
+    status: async () => {
       const head = receipts.head();
+      const custody = await keyCustodyStatus(keys);
       return {
         version: VERSION,
         pid: process.pid,
@@ -332,7 +337,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         tcp: tcpPort === undefined ? null : `127.0.0.1:${tcpPort}`,
         secretBackend: secrets.backend,
         secretBackendNotice: secretNotice ?? null,
-        keyCustody: 'none yet',
+        keyCustody: custody.keyCustody,
+        warnings: custody.warnings,
         policyHash: stored.hash,
         policyError,
         durability: options.durability ?? 'full',

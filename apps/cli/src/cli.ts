@@ -5,6 +5,7 @@ import { registerApprovals } from './commands/approvals.js';
 import { registerBudgets } from './commands/budgets.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerGateway } from './commands/gateway.js';
+import { registerKeys } from './commands/keys.js';
 import { registerMcp } from './commands/mcp.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerReceipts } from './commands/receipts.js';
@@ -50,6 +51,7 @@ export function buildProgram(io: Io, state: RunState): Command {
   registerTools(program, act);
   registerApprovals(program, act);
   registerReceipts(program, act);
+  registerKeys(program, act);
   registerBudgets(program, act);
   registerPolicy(program, act);
   registerMcp(program, act);

@@ -338,14 +338,19 @@ describe('with a running daemon', () => {
     const exportedCount = Number(exported.stdout.match(/^exported (\d+) receipts/)?.[1]);
     expect(exportedCount).toBeGreaterThanOrEqual(count);
     const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
-    expect(lines).toHaveLength(exportedCount);
-    const seqs = lines.map((line) => (JSON.parse(line) as { seq: number }).seq);
-    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    // The receipts, then one signed-head line (see receipts.e2e.test.ts for its verification).
+    expect(lines).toHaveLength(exportedCount + 1);
+    expect(Object.keys(JSON.parse(lines.at(-1) as string))).toEqual(['signedHead', 'key']);
+    const seqs = lines.slice(0, -1).map((line) => (JSON.parse(line) as { seq: number }).seq);
+    expect(seqs).toEqual(Array.from({ length: exportedCount }, (_, i) => i + 1));
     expect((await stat(out)).mode & 0o777).toBe(0o600);
 
     const toStdout = await run(dataDir, 'receipts', 'export');
     expect(toStdout.code).toBe(0);
-    expect(toStdout.stdout.trimEnd().split('\n').length).toBeGreaterThanOrEqual(exportedCount);
+    expect(toStdout.stdout.trimEnd().split('\n').length).toBeGreaterThanOrEqual(exportedCount + 1);
+    expect(JSON.parse(toStdout.stdout.trimEnd().split('\n').at(-1) as string).signedHead).toEqual(
+      expect.any(String),
+    );
   });
 
   it('malformed --args exits 2 and sends nothing', async () => {

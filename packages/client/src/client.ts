@@ -29,6 +29,7 @@ import type {
   ChannelCapabilities,
   ChannelEvent,
   HealthView,
+  KeyView,
   ListReceiptsOptions,
   McpRefreshResult,
   McpReviewResult,
@@ -36,7 +37,9 @@ import type {
   McpToolView,
   PolicyValidation,
   PolicyView,
+  PublicJwkView,
   Receipt,
+  ReceiptHeadView,
   ReceiptVerification,
   RelayMethod,
   StatusView,
@@ -65,6 +68,12 @@ export interface ClientOptions {
 /** Per-request options. */
 export interface RequestOptions {
   signal?: AbortSignal;
+}
+
+/** Options of {@link BriefcaseClient.exportReceipts} and {@link BriefcaseClient.exportReceiptLines}. */
+export interface ExportReceiptsOptions extends RequestOptions {
+  /** Only receipts with seq up to this one (e.g. the seq of a signed head). */
+  through?: number;
 }
 
 /**
@@ -113,10 +122,22 @@ export interface BriefcaseClient {
   verifyReceipts(
     options?: RequestOptions & { expectedHead?: { seq: number; hash: string } },
   ): Promise<ReceiptVerification>;
-  /** All receipts, ascending seq, parsed one NDJSON line at a time. */
-  exportReceipts(options?: RequestOptions): AsyncIterable<Receipt>;
+  /** All receipts (up to seq `through`, when given), ascending seq, parsed one NDJSON line at a time. */
+  exportReceipts(options?: ExportReceiptsOptions): AsyncIterable<Receipt>;
   /** The export's raw NDJSON lines (each checked to be a receipt object), byte-for-byte as sent. */
-  exportReceiptLines(options?: RequestOptions): AsyncIterable<string>;
+  exportReceiptLines(options?: ExportReceiptsOptions): AsyncIterable<string>;
+  /**
+   * The chain head signed with the receipts key (created on first use) and the public key that
+   * verifies it. Export with `through: head.seq` to get exactly the receipts the head covers.
+   */
+  receiptHead(options?: RequestOptions): Promise<ReceiptHeadView>;
+  /** Keys in custody (public info only), active first, then newest first. */
+  listKeys(options?: RequestOptions): Promise<KeyView[]>;
+  /**
+   * Makes a new key the active one for `purpose` (`dpop`, `receipts`, `identity`); the old one
+   * stays listed. Without `algorithm` (`EdDSA` or `ES256`) the current key's is kept.
+   */
+  rotateKey(purpose: string, options?: RequestOptions & { algorithm?: string }): Promise<KeyView>;
   listBudgets(options?: RequestOptions): Promise<BudgetView[]>;
   setBudget(category: string, caps: BudgetCaps, options?: RequestOptions): Promise<BudgetView>;
   getPolicy(options?: RequestOptions): Promise<PolicyView>;
@@ -225,6 +246,30 @@ function isReceipt(value: unknown): value is Receipt {
 
 const isStringArray = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+function isPublicJwk(value: unknown): value is PublicJwkView {
+  return (
+    isRecord(value) &&
+    typeof value.kty === 'string' &&
+    typeof value.crv === 'string' &&
+    typeof value.x === 'string' &&
+    (value.y === undefined || typeof value.y === 'string')
+  );
+}
+
+function isKey(value: unknown): value is KeyView {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.purpose === 'string' &&
+    typeof value.algorithm === 'string' &&
+    typeof value.backend === 'string' &&
+    typeof value.active === 'boolean' &&
+    typeof value.createdAt === 'string' &&
+    typeof value.thumbprint === 'string' &&
+    isPublicJwk(value.publicJwk)
+  );
+}
 
 function isMcpTool(value: unknown): value is McpToolView {
   return (
@@ -369,9 +414,14 @@ export function createClient(options: ClientOptions = {}): BriefcaseClient {
     (value: unknown): value is T[] =>
       Array.isArray(value) && value.every(item);
 
-  async function* exportReceiptLines(opts: RequestOptions = {}): AsyncGenerator<string> {
+  async function* exportReceiptLines(opts: ExportReceiptsOptions = {}): AsyncGenerator<string> {
+    if (opts.through !== undefined && (!Number.isSafeInteger(opts.through) || opts.through < 0)) {
+      throw new BriefcaseError('invalid_args', 'through must be a non-negative integer');
+    }
+    const path =
+      opts.through === undefined ? '/v1/receipts/export' : `/v1/receipts/export?through=${opts.through}`;
     const res = await open(
-      { method: 'GET', path: '/v1/receipts/export', accept: 'application/x-ndjson', signal: opts.signal },
+      { method: 'GET', path, accept: 'application/x-ndjson', signal: opts.signal },
       true,
     );
     const splitter = createLineSplitter({ maxLineBytes, breaks: 'lf' });
@@ -651,6 +701,35 @@ export function createClient(options: ClientOptions = {}): BriefcaseClient {
     },
 
     exportReceiptLines,
+
+    async receiptHead(opts = {}) {
+      const body = await json({ method: 'GET', path: '/v1/receipts/head', signal: opts.signal });
+      if (
+        !Number.isSafeInteger(body.seq) ||
+        typeof body.hash !== 'string' ||
+        typeof body.signedHead !== 'string' ||
+        typeof body.thumbprint !== 'string' ||
+        !isPublicJwk(body.key)
+      ) {
+        throw unexpected('GET /v1/receipts/head', 'missing seq, hash, signedHead, thumbprint or key');
+      }
+      return body as unknown as ReceiptHeadView;
+    },
+
+    listKeys: (opts = {}) =>
+      field({ method: 'GET', path: '/v1/keys', signal: opts.signal }, 'keys', isArrayOf(isKey)),
+
+    rotateKey: (purpose, opts = {}) =>
+      field(
+        {
+          method: 'POST',
+          path: `/v1/keys/${pathSegment(purpose, 'purpose')}/rotate`,
+          body: opts.algorithm === undefined ? {} : { algorithm: opts.algorithm },
+          signal: opts.signal,
+        },
+        'key',
+        isKey,
+      ),
 
     listBudgets: (opts = {}) =>
       field(

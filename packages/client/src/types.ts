@@ -29,6 +29,10 @@ export interface StatusView {
   durability: 'full';
   receipts: { count: number; headSeq: number | null; headHash: string | null };
   approvalsPending: number;
+  /** How many keys are in custody, how many are active, and where their private halves live. */
+  keyCustody?: { keys: number; active: number; backends: string[] };
+  /** Sentences to show as warnings (e.g. keys that are software-backed). */
+  warnings?: string[];
 }
 
 /** Where a tool comes from, as the API shows it. */
@@ -162,6 +166,41 @@ export interface ListReceiptsOptions {
 export type ReceiptVerification =
   | { ok: true; count: number; head: { seq: number; hash: string } | null }
   | { ok: false; count: number; brokenAt: number; reason: string };
+
+/** A public key as a JWK (RFC 7517): OKP Ed25519 `{kty, crv, x}` or EC P-256 `{kty, crv, x, y}`. */
+export interface PublicJwkView {
+  kty: 'OKP' | 'EC';
+  crv: 'Ed25519' | 'P-256';
+  x: string;
+  y?: string;
+}
+
+/** A key in custody (`GET /v1/keys`); never any private material. */
+export interface KeyView {
+  id: string;
+  purpose: string;
+  algorithm: string;
+  /** Where the private half lives: `software` = encrypted in the secret store. */
+  backend: string;
+  active: boolean;
+  createdAt: string;
+  /** RFC 7638 JWK SHA-256 thumbprint (base64url). */
+  thumbprint: string;
+  publicJwk: PublicJwkView;
+}
+
+/** `GET /v1/receipts/head`: the chain head signed with the receipts key, and the key to pin. */
+export interface ReceiptHeadView {
+  seq: number;
+  hash: string;
+  ts: string | null;
+  count: number;
+  /** Compact JWS (typ `briefcase-receipt-head+jwt`) over `{seq, hash, ts, count, iat}`. */
+  signedHead: string;
+  key: PublicJwkView;
+  /** RFC 7638 thumbprint of `key`, also the JWS `kid`. */
+  thumbprint: string;
+}
 
 /** A spending category's caps and spend so far. `null` cap = unlimited. */
 export interface BudgetView {

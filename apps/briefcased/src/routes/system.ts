@@ -5,7 +5,7 @@ import { VERSION } from '../version.js';
 
 /** What the liveness and status routes read. */
 export interface SystemRouteDeps {
-  status: () => Record<string, unknown>;
+  status: () => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 /** Registers GET /health (no authentication) and GET /v1/status (admin). */

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { ReceiptHeadView } from '@briefcase/client';
+import { BriefcaseError } from '@briefcase/core';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
 import { type CommandContext, printJson } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
 import { formatTable, inlineSafe, plural, usd } from '../output.js';
 import { parseIntegerFlag } from '../parse.js';
+import { readPinnedKey, verifyReceiptExport } from '../receipt-file.js';
 
 interface ListOptions {
   limit?: string;
@@ -14,7 +17,13 @@ interface ListOptions {
   kind?: string;
 }
 
-/** `briefcase receipts list|verify|export`. */
+interface VerifyOptions {
+  head?: string;
+  file?: string;
+  key?: string;
+}
+
+/** `briefcase receipts list|verify|export|head`. */
 export function registerReceipts(program: Command, act: ActionFactory): void {
   const receipts = program
     .command('receipts')
@@ -63,11 +72,21 @@ export function registerReceipts(program: Command, act: ActionFactory): void {
 
   receipts
     .command('verify')
-    .description('recompute every hash link of the receipt chain')
+    .description(
+      'recompute every hash link of the receipt chain; with --file, verify an export offline against a pinned key',
+    )
     .option('--head <seq:hash>', 'a head recorded earlier: also detect receipts deleted after it')
+    .option('--file <file>', 'verify this export offline (no daemon needed); requires --key')
+    .option(
+      '--key <jwk>',
+      'the public key to verify the signed head with: a JWK as JSON, or @FILE (as printed by `receipts head`)',
+    )
     .action(
-      act<{ head?: string }>(async (ctx, _args, options) => {
+      act<VerifyOptions>(async (ctx, _args, options) => {
         const expectedHead = options.head === undefined ? undefined : parseHead(options.head);
+        if (options.file !== undefined || options.key !== undefined) {
+          return verifyFile(ctx, options, expectedHead);
+        }
         const result = await ctx.client().verifyReceipts(expectedHead ? { expectedHead } : {});
         if (ctx.json) printJson(ctx, result);
         if (!result.ok) {
@@ -93,33 +112,166 @@ export function registerReceipts(program: Command, act: ActionFactory): void {
 
   receipts
     .command('export')
-    .description('write every receipt as NDJSON (ascending seq) to a file or stdout')
+    .description(
+      'write every receipt as NDJSON (ascending seq) to a file or stdout, then one signed-head line for offline verification',
+    )
     .option('--out <file>', 'write to this file (mode 0600, replaced atomically) instead of stdout')
     .action(
       act<{ out?: string }>(async (ctx, _args, options) => {
         if (options.out === undefined) {
-          let count = 0;
-          for await (const line of ctx.client().exportReceiptLines()) {
-            await ctx.io.outBulk(`${line}\n`);
-            count++;
-          }
-          ctx.io.err(`exported ${plural(count, 'receipt')}\n`);
+          const { count, head } = await writeExport(ctx, (text) => ctx.io.outBulk(text));
+          ctx.io.err(`exported ${plural(count, 'receipt')}${signedBy(head)}\n`);
           return 0;
         }
         const target = resolve(options.out);
-        const count = await exportToFile(ctx, target);
-        if (ctx.json) printJson(ctx, { exported: count, file: target });
-        else ctx.io.out(`exported ${plural(count, 'receipt')} to ${inlineSafe(target)}\n`);
+        const { count, head } = await exportToFile(ctx, target);
+        if (ctx.json) {
+          printJson(ctx, {
+            exported: count,
+            file: target,
+            signedHead: { seq: head.seq, hash: head.hash, thumbprint: head.thumbprint },
+          });
+        } else {
+          ctx.io.out(`exported ${plural(count, 'receipt')} to ${inlineSafe(target)}${signedBy(head)}\n`);
+        }
         return 0;
       }),
     );
+
+  receipts
+    .command('head')
+    .description('sign the chain head now and print the public key to pin for offline verification')
+    .action(
+      act(async (ctx) => {
+        const head = await ctx.client().receiptHead();
+        if (ctx.json) {
+          printJson(ctx, head);
+          return 0;
+        }
+        ctx.io.out(
+          formatTable(
+            ['', ''],
+            [
+              ['head', `${head.seq} ${head.hash}`],
+              ['last receipt', head.ts ?? 'none'],
+              ['key', `${head.thumbprint} (${head.key.kty} ${head.key.crv})`],
+            ],
+          )
+            .split('\n')
+            .slice(1)
+            .join('\n'),
+        );
+        ctx.io.err(
+          'pin this public key (the last line) to verify exports offline: briefcase receipts verify --file EXPORT --key @KEYFILE\n',
+        );
+        ctx.io.out(`${JSON.stringify(head.key)}\n`);
+        return 0;
+      }),
+    );
+}
+
+const signedBy = (head: ReceiptHeadView) =>
+  `, signed head at receipt ${head.seq} (key ${inlineSafe(head.thumbprint)})`;
+
+/**
+ * Writes an export: the daemon signs its current head first, then the receipts up to exactly that
+ * head are streamed, then one line `{"signedHead", "key"}`. Receipts appended meanwhile are left for
+ * the next export, so the file always ends at the head it carries.
+ */
+async function writeExport(
+  ctx: CommandContext,
+  write: (text: string) => Promise<void>,
+): Promise<{ count: number; head: ReceiptHeadView }> {
+  const client = ctx.client();
+  const head = await client.receiptHead();
+  let count = 0;
+  let batch = '';
+  for await (const line of client.exportReceiptLines({ through: head.seq })) {
+    batch += `${line}\n`;
+    count++;
+    if (batch.length >= 64 * 1024) {
+      await write(batch);
+      batch = '';
+    }
+  }
+  if (count !== head.seq) {
+    throw new BriefcaseError(
+      'internal_error',
+      `the daemon exported ${plural(count, 'receipt')} but signed a head at receipt ${head.seq}; run \`briefcase receipts verify\``,
+    );
+  }
+  batch += `${JSON.stringify({ signedHead: head.signedHead, key: head.key })}\n`;
+  await write(batch);
+  return { count, head };
+}
+
+/** Reads `--key`: inline JSON, or `@FILE` holding it. */
+async function readKeyFlag(text: string) {
+  let json = text;
+  if (text.startsWith('@')) {
+    const path = resolve(text.slice(1));
+    try {
+      json = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--key: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    // Not echoed: a private key pasted here must not end up in a terminal log.
+    throw new UsageError('--key must be a JWK as JSON, or @FILE holding one');
+  }
+  const key = readPinnedKey(value);
+  if (!key.ok) throw new UsageError(`--key: ${key.message}`);
+  return key.jwk;
+}
+
+/** `receipts verify --file F --key K`: offline, never contacts the daemon. */
+async function verifyFile(
+  ctx: CommandContext,
+  options: VerifyOptions,
+  expectedHead: { seq: number; hash: string } | undefined,
+): Promise<number> {
+  if (options.file === undefined) throw new UsageError('--key is for --file: verify an export offline');
+  if (options.key === undefined) {
+    throw new UsageError(
+      '--file needs --key: pin the public key from `briefcase receipts head` (the key inside the file proves nothing by itself)',
+    );
+  }
+  const key = await readKeyFlag(options.key);
+  const path = resolve(options.file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  const result = await verifyReceiptExport(text, key, expectedHead ? { expectedHead } : {});
+  if (ctx.json) printJson(ctx, result);
+  if (!result.ok) {
+    if (!ctx.json) ctx.io.out(`receipt export FAILED verification: ${inlineSafe(result.message)}\n`);
+    return EXIT.chainBroken;
+  }
+  if (!ctx.json) {
+    const signedAt =
+      result.signed.iat === undefined ? '' : ` at ${new Date(result.signed.iat * 1000).toISOString()}`;
+    ctx.io.out(
+      `receipt export verified: ${plural(result.count, 'receipt')}, chain intact, head ${result.head.seq} ${result.head.hash} signed by key ${inlineSafe(result.thumbprint)}${signedAt}\n`,
+    );
+  }
+  return 0;
 }
 
 /**
  * Streams the export into a temp file next to `target`, fsyncs it, then renames it over
  * `target`: readers see the old file or the complete new one, never a torn export.
  */
-async function exportToFile(ctx: CommandContext, target: string): Promise<number> {
+async function exportToFile(
+  ctx: CommandContext,
+  target: string,
+): Promise<{ count: number; head: ReceiptHeadView }> {
   const temp = join(
     dirname(target),
     `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
@@ -127,19 +279,10 @@ async function exportToFile(ctx: CommandContext, target: string): Promise<number
   const file = await open(temp, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot write ${target}: ${error.code ?? error.message}`);
   });
-  let count = 0;
+  let written: { count: number; head: ReceiptHeadView };
   try {
     await file.chmod(0o600); // in case of an unusual umask; O_CREAT mode is already 0600
-    let batch = '';
-    for await (const line of ctx.client().exportReceiptLines()) {
-      batch += `${line}\n`;
-      count++;
-      if (batch.length >= 64 * 1024) {
-        await file.writeFile(batch);
-        batch = '';
-      }
-    }
-    if (batch !== '') await file.writeFile(batch);
+    written = await writeExport(ctx, (text) => file.writeFile(text));
     await file.sync();
     await file.close();
     await rename(temp, target);
@@ -148,7 +291,7 @@ async function exportToFile(ctx: CommandContext, target: string): Promise<number
     await unlink(temp).catch(() => {});
     throw error;
   }
-  return count;
+  return written;
 }
 
 /** Parses `SEQ:HASH` as printed by `receipts verify`. */

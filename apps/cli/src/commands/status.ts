@@ -32,14 +32,30 @@ export function registerStatus(program: Command, act: ActionFactory): void {
               ['durability', status.durability],
               ['receipts', `${plural(Number(receipts.count), 'receipt')}${head}`],
               ['approvals', `${status.approvalsPending} pending`],
+              ...(status.keyCustody
+                ? [
+                    [
+                      'keys',
+                      `${plural(Number(status.keyCustody.keys), 'key')}, ${Number(status.keyCustody.active)} active${
+                        status.keyCustody.backends.length > 0
+                          ? ` (${status.keyCustody.backends.join(', ')})`
+                          : ''
+                      }`,
+                    ],
+                  ]
+                : []),
             ],
           )
             .split('\n')
             .slice(1) // drop the empty header row
             .join('\n'),
         );
-        if (status.secretBackendNotice) {
-          const warning = `warning: ${inlineSafe(status.secretBackendNotice)}`;
+        const warnings = [
+          ...(status.secretBackendNotice ? [status.secretBackendNotice] : []),
+          ...(Array.isArray(status.warnings) ? status.warnings.filter((w) => typeof w === 'string') : []),
+        ];
+        for (const text of warnings) {
+          const warning = `warning: ${inlineSafe(text)}`;
           ctx.io.err(ctx.io.stderrIsTty ? `\u001b[1;33m${warning}\u001b[0m\n` : `${warning}\n`);
         }
         return 0;

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import type { ActionFactory } from '../action.js';
+import { printJson } from '../context.js';
+import { UsageError } from '../errors.js';
+import { formatTable } from '../output.js';
+
+const PURPOSES = ['dpop', 'receipts', 'identity'];
+const ALGORITHMS = ['EdDSA', 'ES256'];
+
+/** `briefcase keys list|rotate`. */
+export function registerKeys(program: Command, act: ActionFactory): void {
+  const keys = program
+    .command('keys')
+    .description('keys in custody: the receipts key signs chain heads, the dpop key proves token possession');
+
+  keys
+    .command('list')
+    .description('list keys (public info only), active first, then newest first')
+    .action(
+      act(async (ctx) => {
+        const list = await ctx.client().listKeys();
+        if (ctx.json) {
+          printJson(ctx, { keys: list });
+          return 0;
+        }
+        if (list.length === 0) {
+          ctx.io.out('no keys yet (they are created on first use)\n');
+          return 0;
+        }
+        ctx.io.out(
+          formatTable(
+            ['PURPOSE', 'ALG', 'BACKEND', 'ACTIVE', 'CREATED', 'THUMBPRINT'],
+            list.map((k) => [
+              k.purpose,
+              k.algorithm,
+              k.backend,
+              k.active ? 'yes' : 'no',
+              k.createdAt,
+              k.thumbprint,
+            ]),
+          ),
+        );
+        return 0;
+      }),
+    );
+
+  keys
+    .command('rotate')
+    .description(
+      'make a new key the active one for PURPOSE; the old one stays listed, and what it signed still verifies',
+    )
+    .argument('<purpose>', `one of ${PURPOSES.join(', ')}`)
+    .option('--alg <alg>', `${ALGORITHMS.join(' or ')} (default: the current key's algorithm, else EdDSA)`)
+    .action(
+      act<{ alg?: string }>(async (ctx, [purpose], options) => {
+        if (!PURPOSES.includes(purpose as string)) {
+          throw new UsageError(`PURPOSE must be one of ${PURPOSES.join(', ')}`);
+        }
+        if (options.alg !== undefined && !ALGORITHMS.includes(options.alg)) {
+          throw new UsageError(`--alg must be ${ALGORITHMS.join(' or ')}`);
+        }
+        const key = await ctx
+          .client()
+          .rotateKey(purpose as string, options.alg === undefined ? {} : { algorithm: options.alg });
+        if (ctx.json) {
+          printJson(ctx, { key });
+          return 0;
+        }
+        ctx.io.out(`rotated the ${key.purpose} key: now ${key.algorithm} ${key.thumbprint}\n`);
+        if (key.purpose === 'receipts') {
+          ctx.io.err(
+            'pin the new public key for exports from now on (`briefcase receipts head`); earlier exports verify with the old one\n',
+          );
+        }
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,233 @@
+import {
+  type AuthorizationServer,
+  type Client,
+  type ClientAuth,
+  ClientSecretBasic,
+  ClientSecretPost,
+  dynamicClientRegistrationRequest,
+  None,
+  processDynamicClientRegistrationResponse,
+} from 'oauth4webapi';
+import { OAuthError, safeDescription, safeErrorCode } from './errors.js';
+import { assertSecureUrl, type HttpOptions, oauthHttpOptions } from './http.js';
+
+/** Token endpoint client authentication methods this client implements (RFC 7591 §2). */
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+
+/** How the client identity was obtained. */
+export type ClientIdentitySource = 'preregistered' | 'metadata_document' | 'dynamic_registration';
+
+/** Who this client is at one authorization server. `clientSecret` is a secret: never log it. */
+export interface ClientIdentity {
+  clientId: string;
+  clientSecret?: string;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  source: ClientIdentitySource;
+  /** Unix seconds when the secret expires (RFC 7591 §3.2.1; 0 or absent: never). */
+  clientSecretExpiresAt?: number;
+}
+
+/** A client registered out of band with the authorization server. */
+export interface PreregisteredClient {
+  clientId: string;
+  clientSecret?: string;
+  /** Forces the method; otherwise it is chosen from the server metadata. */
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+}
+
+/** Client metadata sent in a Dynamic Client Registration request (RFC 7591 §2). */
+export interface RegistrationMetadata {
+  redirectUris: string[];
+  clientName?: string;
+  scope?: string;
+  softwareId?: string;
+  softwareVersion?: string;
+}
+
+/** Options of {@link resolveClientIdentity}. */
+export interface ResolveClientIdentityOptions {
+  preregistered?: PreregisteredClient;
+  /** An https URL serving this client's Client ID Metadata Document. */
+  clientMetadataDocumentUrl?: string;
+  /** Metadata for Dynamic Client Registration, the last resort. */
+  registration?: RegistrationMetadata;
+  /** Server quirk: never try Dynamic Client Registration. */
+  noDynamicRegistration?: boolean;
+  http?: HttpOptions;
+}
+
+const SUPPORTED_METHODS: readonly TokenEndpointAuthMethod[] = [
+  'none',
+  'client_secret_basic',
+  'client_secret_post',
+];
+
+/**
+ * The token endpoint auth method to use: `none` without a secret; with a secret,
+ * `client_secret_basic` when the server lists it, else `client_secret_post` when listed. An absent
+ * `token_endpoint_auth_methods_supported` means `client_secret_basic` (RFC 8414 §2).
+ */
+export function chooseTokenEndpointAuthMethod(
+  as: AuthorizationServer,
+  hasSecret: boolean,
+): TokenEndpointAuthMethod {
+  if (!hasSecret) return 'none';
+  const listed = as.token_endpoint_auth_methods_supported ?? ['client_secret_basic'];
+  if (listed.includes('client_secret_basic')) return 'client_secret_basic';
+  if (listed.includes('client_secret_post')) return 'client_secret_post';
+  throw new OAuthError(
+    'upstream_error',
+    'no_client_identity',
+    'The authorization server supports neither client_secret_basic nor client_secret_post for this secret.',
+  );
+}
+
+/**
+ * Picks how to identify this client to `as`, in the order of the MCP authorization spec
+ * (2025-11-25, "Client Registration Approaches"): a pre-registered client; else a Client ID
+ * Metadata Document URL when the server advertises `client_id_metadata_document_supported`;
+ * else Dynamic Client Registration (RFC 7591) when the server has a `registration_endpoint` and the
+ * `noDynamicRegistration` quirk is off. Fails with `no_client_identity` otherwise.
+ */
+export async function resolveClientIdentity(
+  as: AuthorizationServer,
+  options: ResolveClientIdentityOptions,
+): Promise<ClientIdentity> {
+  const pre = options.preregistered;
+  if (pre) {
+    const method =
+      pre.tokenEndpointAuthMethod ?? chooseTokenEndpointAuthMethod(as, pre.clientSecret !== undefined);
+    if (method !== 'none' && !pre.clientSecret) {
+      throw new OAuthError(
+        'invalid_args',
+        'no_client_identity',
+        `The method ${method} needs a client secret.`,
+      );
+    }
+    return {
+      clientId: pre.clientId,
+      ...(pre.clientSecret !== undefined && method !== 'none' ? { clientSecret: pre.clientSecret } : {}),
+      tokenEndpointAuthMethod: method,
+      source: 'preregistered',
+    };
+  }
+  if (options.clientMetadataDocumentUrl !== undefined && as.client_id_metadata_document_supported === true) {
+    const url = assertSecureUrl(
+      options.clientMetadataDocumentUrl,
+      'invalid_args',
+      'client metadata document URL',
+    );
+    // The client_id of a CIMD client is the document's https URL with a path (draft-ietf-oauth-
+    // client-id-metadata-document §3); such a client is public and authenticates with `none`.
+    if (url.protocol !== 'https:' || url.pathname === '/') {
+      throw new OAuthError(
+        'invalid_args',
+        'insecure_url',
+        'A client metadata document URL must be https with a path component.',
+      );
+    }
+    return { clientId: url.href, tokenEndpointAuthMethod: 'none', source: 'metadata_document' };
+  }
+  if (
+    options.registration &&
+    !options.noDynamicRegistration &&
+    typeof as.registration_endpoint === 'string'
+  ) {
+    return registerClient(as, options.registration, options.http);
+  }
+  throw new OAuthError(
+    'oauth_required',
+    'no_client_identity',
+    'This authorization server needs a pre-registered client: it offers neither client ID metadata documents nor dynamic registration.',
+  );
+}
+
+/**
+ * Registers a client with OAuth 2.0 Dynamic Client Registration (RFC 7591 §3.1) through
+ * oauth4webapi. It asks for a public native client (`token_endpoint_auth_method: none`,
+ * RFC 8252 §8.4) with the authorization code and refresh token grants, unless the server does not
+ * allow `none`, in which case it asks for a secret.
+ */
+export async function registerClient(
+  as: AuthorizationServer,
+  metadata: RegistrationMetadata,
+  http?: HttpOptions,
+): Promise<ClientIdentity> {
+  const listed = as.token_endpoint_auth_methods_supported;
+  const wanted: TokenEndpointAuthMethod =
+    listed === undefined || listed.includes('none') ? 'none' : chooseTokenEndpointAuthMethod(as, true);
+  const body: Record<string, unknown> = {
+    redirect_uris: metadata.redirectUris,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: wanted,
+    application_type: 'native',
+  };
+  if (metadata.clientName !== undefined) body.client_name = metadata.clientName;
+  if (metadata.scope !== undefined) body.scope = metadata.scope;
+  if (metadata.softwareId !== undefined) body.software_id = metadata.softwareId;
+  if (metadata.softwareVersion !== undefined) body.software_version = metadata.softwareVersion;
+
+  let registered: Awaited<ReturnType<typeof processDynamicClientRegistrationResponse>>;
+  try {
+    const response = await dynamicClientRegistrationRequest(
+      as,
+      body as Parameters<typeof dynamicClientRegistrationRequest>[1],
+      oauthHttpOptions(http),
+    );
+    registered = await processDynamicClientRegistrationResponse(response);
+  } catch (err) {
+    if (err instanceof OAuthError) throw err;
+    const e = err as { error?: unknown; error_description?: unknown };
+    throw new OAuthError(
+      'upstream_error',
+      'registration_failed',
+      'Dynamic client registration was refused.',
+      {
+        error: safeErrorCode(e.error),
+        description: safeDescription(e.error_description),
+      },
+    );
+  }
+  const method = registered.token_endpoint_auth_method ?? wanted;
+  if (typeof method !== 'string' || !(SUPPORTED_METHODS as readonly string[]).includes(method)) {
+    throw new OAuthError(
+      'upstream_error',
+      'registration_failed',
+      'The registered client uses a token endpoint auth method this client does not implement.',
+    );
+  }
+  const secret = typeof registered.client_secret === 'string' ? registered.client_secret : undefined;
+  if (method !== 'none' && secret === undefined) {
+    throw new OAuthError(
+      'upstream_error',
+      'registration_failed',
+      'The registration response lacks a client secret.',
+    );
+  }
+  const expiresAt = registered.client_secret_expires_at;
+  return {
+    clientId: registered.client_id,
+    ...(secret !== undefined && method !== 'none' ? { clientSecret: secret } : {}),
+    tokenEndpointAuthMethod: method as TokenEndpointAuthMethod,
+    source: 'dynamic_registration',
+    ...(typeof expiresAt === 'number' && expiresAt > 0 ? { clientSecretExpiresAt: expiresAt } : {}),
+  };
+}
+
+/** The oauth4webapi client metadata object for `identity`. */
+export function toOauthClient(identity: ClientIdentity): Client {
+  return { client_id: identity.clientId, token_endpoint_auth_method: identity.tokenEndpointAuthMethod };
+}
+
+/** The oauth4webapi client authentication for `identity` (RFC 6749 §2.3.1, OAuth 2.1 §2.4). */
+export function clientAuthentication(identity: ClientIdentity): ClientAuth {
+  switch (identity.tokenEndpointAuthMethod) {
+    case 'client_secret_basic':
+      return ClientSecretBasic(identity.clientSecret ?? '');
+    case 'client_secret_post':
+      return ClientSecretPost(identity.clientSecret ?? '');
+    default:
+      return None();
+  }
+}

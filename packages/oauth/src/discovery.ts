@@ -1,0 +1,272 @@
+import {
+  type AuthorizationServer,
+  JSON_ATTRIBUTE_COMPARISON,
+  processDiscoveryResponse,
+  processResourceDiscoveryResponse,
+  type ResourceServer,
+} from 'oauth4webapi';
+import { OAuthError } from './errors.js';
+import { assertSecureUrl, describeUrl, guardedFetch, type HttpOptions } from './http.js';
+
+/** The well-known URI suffixes this client resolves. */
+export type WellKnownName =
+  | 'oauth-authorization-server'
+  | 'oauth-protected-resource'
+  | 'openid-configuration';
+
+/**
+ * The well-known metadata URL for `base` (an issuer or resource identifier).
+ *
+ * - `oauth-authorization-server` (RFC 8414 §3.1) and `oauth-protected-resource` (RFC 9728 §3.1):
+ *   a terminating `/` is removed and `/.well-known/<name>` is inserted between the host and the
+ *   path (and, for RFC 9728, the query is kept): `https://as.example/tenant` →
+ *   `https://as.example/.well-known/oauth-authorization-server/tenant`.
+ * - `openid-configuration` (OpenID Connect Discovery 1.0 §4.1): the terminating `/` is removed and
+ *   `/.well-known/openid-configuration` is appended to the issuer path.
+ */
+export function wellKnownUrl(base: string | URL, name: WellKnownName): URL {
+  const url = new URL(typeof base === 'string' ? base : base.href);
+  url.hash = '';
+  const path = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
+  if (name === 'openid-configuration') {
+    url.pathname = `${path}/.well-known/openid-configuration`;
+    url.search = '';
+  } else {
+    url.pathname = `/.well-known/${name}${path}`;
+    if (name === 'oauth-authorization-server') url.search = '';
+  }
+  return url;
+}
+
+/**
+ * The OIDC variant the MCP authorization spec (2025-11-25, "Authorization Server Metadata
+ * Discovery") also tries for issuers with a path: `/.well-known/openid-configuration` inserted
+ * between host and path, as RFC 8414 §5 describes for compatibility.
+ */
+function openidInsertedUrl(issuer: URL): URL | undefined {
+  if (issuer.pathname === '/' || issuer.pathname === '') return undefined;
+  const url = new URL(issuer.href);
+  const path = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
+  url.pathname = `/.well-known/openid-configuration${path}`;
+  url.search = '';
+  return url;
+}
+
+/** Options of {@link discoverProtectedResource}. */
+export interface DiscoverProtectedResourceOptions {
+  /** `resource_metadata` from the resource's `WWW-Authenticate` challenge (RFC 9728 §5.1), tried first. */
+  resourceMetadataUrl?: string;
+  /** Prefer this authorization server when the resource lists several. */
+  preferredAuthorizationServer?: string;
+  http?: HttpOptions;
+}
+
+/** What {@link discoverProtectedResource} found. */
+export interface ProtectedResourceDiscovery {
+  /** The validated protected resource metadata (RFC 9728 §2). */
+  metadata: ResourceServer;
+  /** Where it was fetched from. */
+  metadataUrl: string;
+  /** The authorization server issuer chosen from `authorization_servers`. */
+  authorizationServer: string;
+}
+
+/**
+ * Finds and validates the protected resource metadata of `resourceUrl` (RFC 9728): the
+ * `resource_metadata` URL from a `WWW-Authenticate` challenge first, then the path-inserted
+ * well-known URL (§3.1), then the root well-known URL (MCP authorization spec, "Protected
+ * Resource Metadata Discovery Requirements"). The document's `resource` must equal `resourceUrl`
+ * (§3.3), or discovery fails closed with `resource_mismatch`; a 3xx fails with `redirect`.
+ */
+export async function discoverProtectedResource(
+  resourceUrl: string | URL,
+  options: DiscoverProtectedResourceOptions = {},
+): Promise<ProtectedResourceDiscovery> {
+  const resource = assertSecureUrl(resourceUrl, 'invalid_args', 'resource URL');
+  const candidates: URL[] = [];
+  if (options.resourceMetadataUrl !== undefined) {
+    candidates.push(assertSecureUrl(options.resourceMetadataUrl, 'upstream_error', 'resource_metadata URL'));
+  }
+  const inserted = wellKnownUrl(resource, 'oauth-protected-resource');
+  candidates.push(inserted);
+  const root = new URL('/.well-known/oauth-protected-resource', resource.origin);
+  if (root.href !== inserted.href) candidates.push(root);
+
+  const doFetch = guardedFetch(options.http);
+  for (const candidate of candidates) {
+    const response = await doFetch(candidate.href, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+    });
+    if (response.status !== 200) {
+      await response.body?.cancel().catch(() => {});
+      continue;
+    }
+    let metadata: ResourceServer;
+    try {
+      metadata = await processResourceDiscoveryResponse(resource, response);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === JSON_ATTRIBUTE_COMPARISON) {
+        throw new OAuthError(
+          'upstream_error',
+          'resource_mismatch',
+          `The protected resource metadata at ${describeUrl(candidate)} is for another resource, not ${describeUrl(resource)} (RFC 9728 §3.3).`,
+          { url: describeUrl(candidate) },
+        );
+      }
+      throw new OAuthError(
+        'upstream_error',
+        'metadata_invalid',
+        `The protected resource metadata at ${describeUrl(candidate)} is not valid JSON metadata.`,
+        { url: describeUrl(candidate) },
+      );
+    }
+    const authorizationServer = pickAuthorizationServer(metadata, options.preferredAuthorizationServer);
+    return { metadata, metadataUrl: candidate.href, authorizationServer };
+  }
+  throw new OAuthError(
+    'upstream_error',
+    'metadata_not_found',
+    `No protected resource metadata was found for ${describeUrl(resource)}.`,
+    { tried: candidates.map(describeUrl) },
+  );
+}
+
+/**
+ * Chooses the authorization server to use from `authorization_servers` (RFC 9728 §2): the
+ * preferred one when listed, else the first with a secure issuer URL.
+ */
+export function pickAuthorizationServer(metadata: ResourceServer, preferred?: string): string {
+  const list = Array.isArray(metadata.authorization_servers)
+    ? metadata.authorization_servers.filter((v): v is string => typeof v === 'string')
+    : [];
+  const usable = list.filter((issuer) => {
+    try {
+      assertSecureUrl(issuer);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (preferred !== undefined && usable.includes(preferred)) return preferred;
+  const first = usable[0];
+  if (first === undefined) {
+    throw new OAuthError(
+      'upstream_error',
+      'no_authorization_server',
+      'The protected resource names no usable authorization server (https, or http on loopback).',
+      { listed: list.length },
+    );
+  }
+  return first;
+}
+
+/** Which metadata documents {@link discoverAuthorizationServer} may use. */
+export type DiscoveryMode = 'auto' | 'oauth' | 'oidc';
+
+/** Options of {@link discoverAuthorizationServer}. */
+export interface DiscoverAuthorizationServerOptions {
+  /** `auto` (default): RFC 8414, then OpenID; `oauth`: RFC 8414 only; `oidc`: OpenID only (quirk `oidcOnly`). */
+  mode?: DiscoveryMode;
+  http?: HttpOptions;
+}
+
+/** Endpoint members of authorization server metadata that must be secure URLs when present. */
+const ENDPOINT_MEMBERS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'registration_endpoint',
+  'revocation_endpoint',
+  'introspection_endpoint',
+  'jwks_uri',
+  'userinfo_endpoint',
+  'pushed_authorization_request_endpoint',
+  'device_authorization_endpoint',
+  'end_session_endpoint',
+] as const;
+
+/**
+ * Fetches and validates authorization server metadata for `issuer`, in the order of the MCP
+ * authorization spec: RFC 8414 §3.1 (path-inserted), then OpenID Connect Discovery (path-inserted
+ * for issuers with a path, then §4.1 path-appended). A 404 (or other non-200) moves to the next
+ * URL; a 3xx, an `issuer` that differs from `issuer` (RFC 8414 §3.3, checked by oauth4webapi's
+ * `processDiscoveryResponse`), or an endpoint that is not https (or http on loopback) fails closed.
+ */
+export async function discoverAuthorizationServer(
+  issuer: string | URL,
+  options: DiscoverAuthorizationServerOptions = {},
+): Promise<AuthorizationServer> {
+  const issuerUrl = assertSecureUrl(issuer, 'upstream_error', 'authorization server issuer');
+  if (issuerUrl.search !== '') {
+    throw new OAuthError(
+      'upstream_error',
+      'metadata_invalid',
+      'An issuer identifier has no query (RFC 8414 §2).',
+    );
+  }
+  const mode = options.mode ?? 'auto';
+  const candidates: URL[] = [];
+  if (mode !== 'oidc') candidates.push(wellKnownUrl(issuerUrl, 'oauth-authorization-server'));
+  if (mode !== 'oauth') {
+    const inserted = openidInsertedUrl(issuerUrl);
+    if (inserted) candidates.push(inserted);
+    candidates.push(wellKnownUrl(issuerUrl, 'openid-configuration'));
+  }
+
+  const doFetch = guardedFetch(options.http);
+  for (const candidate of candidates) {
+    const response = await doFetch(candidate.href, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+    });
+    if (response.status !== 200) {
+      await response.body?.cancel().catch(() => {});
+      continue;
+    }
+    let as: AuthorizationServer;
+    try {
+      as = await processDiscoveryResponse(issuerUrl, response);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === JSON_ATTRIBUTE_COMPARISON) {
+        throw new OAuthError(
+          'upstream_error',
+          'issuer_mismatch',
+          `The metadata at ${describeUrl(candidate)} names another issuer than ${describeUrl(issuerUrl)} (RFC 8414 §3.3).`,
+          { url: describeUrl(candidate) },
+        );
+      }
+      throw new OAuthError(
+        'upstream_error',
+        'metadata_invalid',
+        `The authorization server metadata at ${describeUrl(candidate)} is not valid JSON metadata.`,
+        { url: describeUrl(candidate) },
+      );
+    }
+    for (const member of ENDPOINT_MEMBERS) {
+      const value = as[member];
+      if (value === undefined) continue;
+      if (typeof value !== 'string') {
+        throw new OAuthError(
+          'upstream_error',
+          'metadata_invalid',
+          `The metadata member ${member} is not a URL.`,
+        );
+      }
+      assertSecureUrl(value, 'upstream_error', `${member} of ${describeUrl(issuerUrl)}`);
+    }
+    if (typeof as.authorization_endpoint !== 'string' || typeof as.token_endpoint !== 'string') {
+      throw new OAuthError(
+        'upstream_error',
+        'metadata_invalid',
+        `The authorization server ${describeUrl(issuerUrl)} advertises no authorization or token endpoint.`,
+      );
+    }
+    return as;
+  }
+  throw new OAuthError(
+    'upstream_error',
+    'metadata_not_found',
+    `No authorization server metadata was found for ${describeUrl(issuerUrl)}.`,
+    { tried: candidates.map(describeUrl) },
+  );
+}

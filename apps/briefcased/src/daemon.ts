@@ -17,6 +17,7 @@ import { createTokenAuthenticator, loadOrCreateToken } from './auth.js';
 import { createApprovalStore } from './db/approvals.js';
 import { createBudgetStore } from './db/budgets.js';
 import { createMcpStore } from './db/mcp.js';
+import { createOAuthStore } from './db/mcp-oauth.js';
 import { type Db, type Durability, openDatabase } from './db/open.js';
 import { createPolicyStore } from './db/policy.js';
 import { createToolStatsStore } from './db/stats.js';
@@ -24,6 +25,7 @@ import { createApprovalEvents } from './events.js';
 import { keyCustodyStatus } from './key-custody.js';
 import { createChannelHub } from './mcp/channels.js';
 import { createMcpManager, type McpManager } from './mcp/manager.js';
+import { createMcpAuth, type McpAuth } from './mcp/oauth.js';
 import { createRelay, type Relay } from './mcp/relay.js';
 import { createPipeline } from './pipeline/call.js';
 import { scrubString } from './pipeline/redact.js';
@@ -241,6 +243,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const scratchDir = mkdtempSync(join(tmpdir(), 'briefcase-mcp-'));
   let mcp: McpManager | undefined;
+  let mcpAuth: McpAuth | undefined;
   let relay: Relay | undefined;
   // Progress messages come from remote servers, which may echo the values given them with --env.
   const channels = createChannelHub({ scrub: (text) => scrubString(text, mcp?.knownSecrets() ?? []).text });
@@ -252,6 +255,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       return relay.onServerRequest(server, request, ctx);
     },
     onServerNotification: (server, notification) => relay?.onServerNotification(server, notification),
+    // Requests to an HTTP server carry its OAuth tokens once a person signed in.
+    fetchFor: (server) => mcpAuth?.fetchFor(server),
     ...(options.mcpCatalogTtlMs !== undefined ? { catalogTtlMs: options.mcpCatalogTtlMs } : {}),
   });
   const registry = createToolRegistry([builtinTools, ...(options.providers ?? [])], (tool, why) =>
@@ -262,6 +267,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     ...settingsFromEnv(env),
     ...options.settings,
   };
+  mcpAuth = createMcpAuth({
+    db,
+    store: createOAuthStore(db),
+    secrets,
+    keys,
+    receipts,
+    clock,
+    log,
+    onChanged: async (server) => mcp?.afterAuthChange(server),
+  });
   mcp = createMcpManager({
     db,
     store: createMcpStore(db),
@@ -274,6 +289,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log,
     channels,
     onServerChanged: (server) => relay?.forgetServer(server),
+    auth: mcpAuth,
   });
   mcp.start();
   const manager = mcp;

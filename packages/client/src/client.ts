@@ -31,6 +31,9 @@ import type {
   HealthView,
   KeyView,
   ListReceiptsOptions,
+  McpLogin,
+  McpLoginInput,
+  McpLogoutResult,
   McpRefreshResult,
   McpReviewResult,
   McpServerView,
@@ -159,6 +162,15 @@ export interface BriefcaseClient {
   refreshMcpServer(name: string, options?: RequestOptions): Promise<McpRefreshResult>;
   /** Accepts every pending (changed or new) tool definition of a server. */
   reviewMcpServer(name: string, options?: RequestOptions): Promise<McpReviewResult>;
+  /**
+   * Starts an OAuth login for a remote server: returns the authorization URL a person opens; the
+   * daemon receives the redirect itself. Follow it with {@link BriefcaseClient.getMcpLogin}.
+   */
+  startMcpLogin(name: string, input?: McpLoginInput, options?: RequestOptions): Promise<McpLogin>;
+  /** A login's state; with `waitMs` (≤ 120000) the daemon waits that long for it to finish. */
+  getMcpLogin(id: string, options?: RequestOptions & { waitMs?: number }): Promise<McpLogin>;
+  /** Revokes (unless `localOnly`) and forgets a remote server's tokens. */
+  logoutMcpServer(name: string, options?: RequestOptions & { localOnly?: boolean }): Promise<McpLogoutResult>;
   /**
    * Opens an agent session's channel and delivers its events until `signal` aborts or the daemon
    * closes it; the first event is `{type: "channel", id}`. Resolves when the stream ends.
@@ -822,5 +834,57 @@ export function createClient(options: ClientOptions = {}): BriefcaseClient {
         throw unexpected(`POST ${path}`, 'missing or malformed server or accepted');
       return { server: body.server, accepted: body.accepted };
     },
+
+    startMcpLogin: (name, input = {}, opts = {}) =>
+      field(
+        {
+          method: 'POST',
+          path: `/v1/mcp/servers/${pathSegment(name, 'server name')}/login`,
+          body: input,
+          signal: opts.signal,
+        },
+        'login',
+        isLogin,
+      ),
+
+    getMcpLogin: (id, opts = {}) =>
+      field(
+        {
+          method: 'GET',
+          path: `/v1/mcp/logins/${pathSegment(id, 'login id')}${opts.waitMs === undefined ? '' : `?waitMs=${Math.trunc(opts.waitMs)}`}`,
+          signal: opts.signal,
+        },
+        'login',
+        isLogin,
+      ),
+
+    async logoutMcpServer(name, opts = {}) {
+      const path = `/v1/mcp/servers/${pathSegment(name, 'server name')}/logout`;
+      const body = await json({
+        method: 'POST',
+        path,
+        body: opts.localOnly ? { localOnly: true } : {},
+        signal: opts.signal,
+      });
+      const revoked = body.revoked;
+      if (
+        !isRecord(revoked) ||
+        typeof revoked.refreshToken !== 'boolean' ||
+        typeof revoked.accessToken !== 'boolean'
+      ) {
+        throw unexpected(`POST ${path}`, 'missing or malformed revoked');
+      }
+      return { revoked: { refreshToken: revoked.refreshToken, accessToken: revoked.accessToken } };
+    },
   };
+}
+
+function isLogin(value: unknown): value is McpLogin {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.server === 'string' &&
+    (value.state === 'pending' || value.state === 'authorized' || value.state === 'failed') &&
+    typeof value.expiresAt === 'string'
+  );
 }

@@ -4,6 +4,7 @@ import type {
   CallOutcome,
   DecisionReason,
   JsonSchema,
+  McpLoginView,
   McpServerView,
   MicroUsd,
 } from '@briefcase/core';
@@ -236,6 +237,8 @@ export type PolicyValidation = { ok: true; policyIds: string[] } | { ok: false; 
 
 export type {
   AddMcpServerInput,
+  McpAuthView,
+  McpLoginView,
   McpServerSettings,
   McpServerView,
   McpToolDefinition,
@@ -257,3 +260,24 @@ export interface McpReviewResult {
   /** Upstream names of the tools whose pending definitions are now pinned. */
   accepted: string[];
 }
+
+/** What `POST /v1/mcp/servers/:name/login` takes. The secret is sent over the admin socket only. */
+export interface McpLoginInput {
+  clientId?: string;
+  clientSecret?: string;
+  scope?: string;
+  /** Quirk: do not send the RFC 8707 `resource` parameter. */
+  omitResource?: boolean;
+  /** Quirk: discover the authorization server with OpenID Connect Discovery only. */
+  oidcOnly?: boolean;
+  /** Quirk: never try Dynamic Client Registration. */
+  noDynamicRegistration?: boolean;
+}
+
+/** `POST /v1/mcp/servers/:name/logout`: which tokens the server accepted to revoke. */
+export interface McpLogoutResult {
+  revoked: { refreshToken: boolean; accessToken: boolean };
+}
+
+/** A login as returned by the daemon. */
+export type McpLogin = McpLoginView;

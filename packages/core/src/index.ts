@@ -17,6 +17,8 @@ export type {
   DecisionKind,
   DecisionReason,
   JsonSchema,
+  McpAuthView,
+  McpLoginView,
   McpServerSettings,
   McpServerView,
   McpToolDefinition,

@@ -120,6 +120,33 @@ export interface McpServerSettings {
   createdAt: string;
 }
 
+/** A remote server's OAuth authorization as the daemon reports it. Never a token. */
+export interface McpAuthView {
+  state: 'none' | 'authorized' | 'oauth_required';
+  /** Why a person must sign in: `login_required`, `token_rejected`, `insufficient_scope: SCOPE`, `logged_out`, … */
+  reason: string | null;
+  issuer: string | null;
+  scope: string | null;
+  /** `DPoP` when tokens are bound to the daemon's DPoP key, `Bearer` otherwise. */
+  tokenType: 'DPoP' | 'Bearer' | null;
+  /** Why tokens are bearer, when they are (`dpop_not_advertised`, …). */
+  bearerReason: string | null;
+  expiresAt: string | null;
+  /** How the client identified itself: `preregistered`, `metadata_document`, `dynamic_registration`. */
+  clientSource: string | null;
+}
+
+/** A login started with `POST /v1/mcp/servers/{name}/login`. */
+export interface McpLoginView {
+  id: string;
+  server: string;
+  state: 'pending' | 'authorized' | 'failed';
+  /** Where the person signs in (while pending). */
+  authorizationUrl?: string;
+  expiresAt: string;
+  error?: { code: string; reason?: string; message: string };
+}
+
 /** One tool of a remote MCP server and where it stands in review. */
 export interface McpToolView {
   /** The name in the catalog the agent sees. */
@@ -140,6 +167,12 @@ export interface McpToolView {
 
 /** A registered remote MCP server with its connection state and tools (`GET /v1/mcp/servers/:name`). */
 export interface McpServerView extends McpServerSettings {
-  status: { connected: boolean; lastError: string | null; authorization: 'none' | 'oauth_required' };
+  status: {
+    connected: boolean;
+    lastError: string | null;
+    authorization: 'none' | 'authorized' | 'oauth_required';
+  };
+  /** OAuth state of the server: never a token. */
+  auth: McpAuthView;
   tools: McpToolView[];
 }

@@ -1,3 +1,4 @@
+import { isBriefcaseError } from '@briefcase/core';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -111,6 +112,18 @@ export function classifyFailure(error: unknown, context: FailureContext): Upstre
   const { server, activity } = context;
   if (context.sessionFailure) return context.sessionFailure;
   if (isUpstreamError(error)) return error;
+  // Thrown by an authorizing fetch (see UpstreamPoolOptions.fetchFor): its message is ours, not the
+  // server's, and says what a person must do.
+  if (isBriefcaseError(error) && error.code === 'oauth_required') {
+    return new UpstreamError(
+      'auth_required',
+      `${error.message} Sign in with: briefcase mcp login ${server}`,
+      {
+        server,
+        details: { oauthReason: (error.details as { reason?: unknown } | undefined)?.reason ?? null },
+      },
+    );
+  }
   if (error instanceof StreamableHTTPError) return fromHttpStatus(error.code ?? 0, context);
   if (error instanceof SseError) {
     if (error.code === 401) return authRequiredError(server);

@@ -74,6 +74,12 @@ export interface UpstreamPoolOptions {
    * `notifications/resources/list_changed`, `notifications/prompts/list_changed`. Hostile data.
    */
   onServerNotification?: (server: string, notification: UpstreamServerRequest) => void;
+  /**
+   * The fetch under the pool's own guards (URL allowlist, no redirects, byte caps) for one HTTP
+   * server, e.g. one that adds OAuth tokens. Asked once per session; default: global fetch. An
+   * error it throws with code `oauth_required` is reported as `auth_required` with its message.
+   */
+  fetchFor?: (server: string) => typeof fetch | undefined;
 }
 
 /** A request or notification from a server, already checked against the SDK's schema for its method. */
@@ -479,6 +485,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
           : (target) => target.origin === url.origin,
       maxBytes: config.maxResponseBytes,
       onFatal,
+      ...(options.fetchFor?.(config.name) ? { baseFetch: options.fetchFor(config.name) } : {}),
     });
     if (config.transport === 'streamable_http') {
       return new StreamableHTTPClientTransport(url, {

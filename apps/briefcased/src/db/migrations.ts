@@ -1,4 +1,5 @@
 import { RECEIPTS_SCHEMA_SQL } from '@briefcase/receipts';
+import { MCP_OAUTH_SQL } from './mcp-oauth.js';
 
 /**
  * Numbered, append-only migrations. A released migration is never edited: add a new one.
@@ -115,5 +116,10 @@ CREATE TABLE mcp_tools (
 ALTER TABLE mcp_servers ADD COLUMN timeout_ms INTEGER
   CHECK (timeout_ms IS NULL OR (typeof(timeout_ms) = 'integer' AND timeout_ms BETWEEN 1 AND 600000));
 `,
+  },
+  {
+    version: 4,
+    name: 'OAuth metadata of remote MCP servers (tokens live in the secret store)',
+    sql: MCP_OAUTH_SQL,
   },
 ];

@@ -24,6 +24,7 @@ import type { ToolRegistry } from '../tools/registry.js';
 import type { ToolSpec } from '../tools/types.js';
 import { traceContextMeta } from '../trace-context.js';
 import type { ChannelHub } from './channels.js';
+import type { LoginInput, McpAuth } from './oauth.js';
 
 /** The registry provider id under which every remote tool is published. */
 export const MCP_PROVIDER_ID = 'mcp';
@@ -51,6 +52,8 @@ export interface McpManagerDeps {
   channels?: ChannelHub;
   /** Called after a server's cached state may be stale (refreshed, reviewed, removed). */
   onServerChanged?: (server: string) => void;
+  /** OAuth of remote servers (absent: no server can sign in). */
+  auth?: McpAuth;
 }
 
 const envSecretId = (server: string, name: string) => `mcp.${server}.env.${name}`;
@@ -134,6 +137,8 @@ export function createMcpManager(deps: McpManagerDeps) {
           await assertUnchanged(current, record.tool, config);
           // The remote server continues this call's trace (MCP carries W3C trace context in `_meta`).
           const meta = traceContextMeta();
+          const auth = deps.auth?.receiptAuth(server.name);
+          if (auth) ctx.setReceiptAuth?.(auth);
           const progress = deps.channels?.progressSink(ctx.binding);
           const done = deps.channels?.track(server.name, ctx.binding?.channel);
           try {
@@ -260,13 +265,25 @@ export function createMcpManager(deps: McpManagerDeps) {
 
   function view(server: McpServerRecord): McpServerView {
     const status = pool.status(server.name);
+    const auth = deps.auth?.view(server.name, authRequired.has(server.name)) ?? {
+      state: authRequired.has(server.name) ? 'oauth_required' : 'none',
+      reason: null,
+      issuer: null,
+      scope: null,
+      tokenType: null,
+      bearerReason: null,
+      expiresAt: null,
+      clientSource: null,
+    };
     return {
       ...server,
       status: {
         connected: status.connected,
         lastError: status.lastError,
-        authorization: authRequired.has(server.name) ? 'oauth_required' : 'none',
+        authorization:
+          authRequired.has(server.name) && auth.state === 'authorized' ? 'oauth_required' : auth.state,
       },
+      auth,
       tools: store.tools(server.name).map((r) => ({
         name: catalogName(server, r.tool),
         upstreamName: r.tool,
@@ -310,11 +327,17 @@ export function createMcpManager(deps: McpManagerDeps) {
   }
 
   /** Fetches the live catalog and reconciles it with the pins. */
-  async function refresh(name: string) {
+  /**
+   * Fetches the live catalog and reconciles it with the pins. `initialIfEmpty`: a server that has
+   * never shown its tools (it was added while it needed a sign-in) gets them pinned as at `add`,
+   * since a person just signed in to it; otherwise new tools are quarantined for review.
+   */
+  async function refresh(name: string, options: { initialIfEmpty?: boolean } = {}) {
     const server = requireServer(name);
     deps.onServerChanged?.(name);
     const live = await fetchTools(server, await configFor(server));
-    const changes = live ? await reconcile(server, live) : [];
+    const initial = options.initialIfEmpty === true && store.tools(name).length === 0;
+    const changes = live ? await reconcile(server, live, { initial }) : [];
     return { server: view(server), changes };
   }
 
@@ -479,8 +502,37 @@ export function createMcpManager(deps: McpManagerDeps) {
       })();
       authRequired.delete(name);
       handedOut.delete(name);
+      await deps.auth?.forget(name);
       deps.onServerChanged?.(name);
       publish();
+    },
+
+    /** Starts an OAuth login for a remote server (see McpAuth.startLogin). */
+    login(name: string, input: LoginInput) {
+      if (!deps.auth) throw new BriefcaseError('internal_error', 'OAuth is not configured.');
+      return deps.auth.startLogin(requireServer(name), input);
+    },
+
+    /** A login's state, waiting up to `waitMs` for it to finish. */
+    loginStatus(id: string, waitMs: number, signal?: AbortSignal) {
+      if (!deps.auth) throw new BriefcaseError('not_found', 'No such login.');
+      return deps.auth.loginStatus(id, waitMs, signal);
+    },
+
+    /** Logs out of a remote server: revokes (unless `localOnly`) and forgets its tokens. */
+    logout(name: string, options: { localOnly?: boolean }) {
+      if (!deps.auth) throw new BriefcaseError('internal_error', 'OAuth is not configured.');
+      return deps.auth.logout(requireServer(name), options);
+    },
+
+    /** After a login or logout: a new session with (or without) tokens, and the catalog re-read. */
+    async afterAuthChange(name: string) {
+      await pool.close(name);
+      authRequired.delete(name);
+      if (!store.server(name)) return;
+      await refresh(name, { initialIfEmpty: true }).catch((err: unknown) =>
+        log.error({ err, server: name }, 'refresh after sign-in change failed'),
+      );
     },
 
     /** Called when a server says its tool list changed: re-check against the pins in the background. */

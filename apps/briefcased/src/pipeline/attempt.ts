@@ -29,6 +29,8 @@ export interface Attempt {
   decision: DecisionKind | null;
   reasons: DecisionReason[];
   approvalId: string | null;
+  /** How the tool authenticated upstream (OAuth with DPoP or bearer, scopes), when it did. */
+  auth?: { method: string; scope: string | null };
 }
 
 /** Longest tool name a receipt records; a longer name is not a tool's. */
@@ -82,6 +84,7 @@ export function writeReceipt(
       errorCode,
       redactions: extra.redactions ?? 0,
       durationMs: extra.durationMs,
+      ...(attempt.auth ? { auth: { method: attempt.auth.method, scope: attempt.auth.scope } } : {}),
     },
     now,
   );

@@ -255,6 +255,9 @@ export function createPipeline(deps: PipelineDeps) {
         now,
         signal: controller.signal,
         ...(request.binding ? { binding: request.binding } : {}),
+        setReceiptAuth: (auth) => {
+          attempt.auth = auth;
+        },
       };
 
       const finish = (result: unknown) => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { AddServerInput, McpManager } from '../mcp/manager.js';
+import { MAX_LOGIN_WAIT_MS } from '../mcp/oauth.js';
 import { errorResponses } from '../schemas.js';
 
 /** What the MCP routes drive: the remote-server manager (absent when no manager is configured). */
@@ -38,6 +39,40 @@ const toolView = {
   required: ['name', 'upstreamName', 'state', 'change', 'description', 'flags', 'pinned', 'pending'],
 };
 
+const nullableString = { type: ['string', 'null'] };
+const authView = {
+  type: 'object',
+  description: 'OAuth state of the server; never a token',
+  properties: {
+    state: { type: 'string', enum: ['none', 'authorized', 'oauth_required'] },
+    reason: nullableString,
+    issuer: nullableString,
+    scope: nullableString,
+    tokenType: { type: ['string', 'null'], enum: ['DPoP', 'Bearer', null] },
+    bearerReason: nullableString,
+    expiresAt: nullableString,
+    clientSource: nullableString,
+  },
+  required: ['state', 'reason', 'issuer', 'scope', 'tokenType', 'bearerReason', 'expiresAt', 'clientSource'],
+};
+
+const loginView = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    server: { type: 'string' },
+    state: { type: 'string', enum: ['pending', 'authorized', 'failed'] },
+    authorizationUrl: { type: 'string', description: 'where the person signs in (while pending)' },
+    expiresAt: { type: 'string' },
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, reason: { type: 'string' }, message: { type: 'string' } },
+      required: ['code', 'message'],
+    },
+  },
+  required: ['id', 'server', 'state', 'expiresAt'],
+};
+
 const serverView = {
   type: 'object',
   properties: {
@@ -64,11 +99,12 @@ const serverView = {
       properties: {
         connected: { type: 'boolean' },
         lastError: { type: ['string', 'null'] },
-        authorization: { type: 'string', enum: ['none', 'oauth_required'] },
+        authorization: { type: 'string', enum: ['none', 'authorized', 'oauth_required'] },
       },
       required: ['connected', 'lastError', 'authorization'],
     },
     tools: { type: 'array', items: toolView },
+    auth: authView,
   },
   required: [
     'name',
@@ -83,13 +119,142 @@ const serverView = {
     'createdAt',
     'status',
     'tools',
+    'auth',
   ],
 };
 
 const one = { type: 'object', properties: { server: serverView }, required: ['server'] };
 
-/** Registers the admin's remote MCP server routes: add, list, show, refresh, review, remove. */
+/** Registers the admin's remote MCP server routes: add, list, show, refresh, review, remove, login, logout. */
 export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): void {
+  app.post(
+    '/v1/mcp/servers/:name/login',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        summary: 'Start an OAuth login for a remote server',
+        description:
+          "Discovers the server's authorization server from its 401 (RFC 9728, then RFC 8414 / OpenID), identifies the client (given client id, client ID metadata document, or dynamic registration), and returns the authorization URL (PKCE S256, `resource`, DPoP key binding when advertised). The daemon listens on a loopback redirect URI (RFC 8252) and finishes the login by itself; follow it with `GET /v1/mcp/logins/{id}`.",
+        params,
+        body: {
+          type: ['object', 'null'],
+          properties: {
+            clientId: { type: 'string', minLength: 1, maxLength: 512 },
+            clientSecret: { type: 'string', minLength: 1, maxLength: 4096 },
+            scope: { type: 'string', minLength: 1, maxLength: 2048 },
+            omitResource: {
+              type: 'boolean',
+              description: 'quirk: do not send the RFC 8707 resource parameter',
+            },
+            oidcOnly: { type: 'boolean', description: 'quirk: OpenID Connect discovery only' },
+            noDynamicRegistration: { type: 'boolean', description: 'quirk: never register dynamically' },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          201: { type: 'object', properties: { login: loginView }, required: ['login'] },
+          ...errorResponses(400, 401, 403, 404, 424, 502),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as {
+        clientId?: string;
+        clientSecret?: string;
+        scope?: string;
+        omitResource?: boolean;
+        oidcOnly?: boolean;
+        noDynamicRegistration?: boolean;
+      };
+      const quirks = {
+        ...(body.omitResource !== undefined ? { omitResource: body.omitResource } : {}),
+        ...(body.oidcOnly !== undefined ? { oidcOnly: body.oidcOnly } : {}),
+        ...(body.noDynamicRegistration !== undefined
+          ? { noDynamicRegistration: body.noDynamicRegistration }
+          : {}),
+      };
+      const login = await deps.mcp.login((request.params as { name: string }).name, {
+        ...(body.clientId !== undefined ? { clientId: body.clientId } : {}),
+        ...(body.clientSecret !== undefined ? { clientSecret: body.clientSecret } : {}),
+        ...(body.scope !== undefined ? { scope: body.scope } : {}),
+        quirks,
+      });
+      return reply.code(201).send({ login });
+    },
+  );
+
+  app.get(
+    '/v1/mcp/logins/:id',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        summary: 'The state of a login; with waitMs, waits up to that long for it to finish',
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
+        querystring: {
+          type: 'object',
+          properties: {
+            waitMs: {
+              type: 'string',
+              pattern: '^[0-9]{1,6}$',
+              description: `milliseconds to wait for the login to finish, at most ${MAX_LOGIN_WAIT_MS}`,
+            },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: { type: 'object', properties: { login: loginView }, required: ['login'] },
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const closed = new AbortController();
+      reply.raw.once('close', () => closed.abort());
+      const waitMs = Math.min(Number((request.query as { waitMs?: string }).waitMs ?? 0), MAX_LOGIN_WAIT_MS);
+      return {
+        login: await deps.mcp.loginStatus((request.params as { id: string }).id, waitMs, closed.signal),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/mcp/servers/:name/logout',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        summary: 'Log out of a remote server: revoke its tokens at the server (RFC 7009), then forget them',
+        params,
+        body: {
+          type: ['object', 'null'],
+          properties: {
+            localOnly: { type: 'boolean', description: 'forget the tokens without calling the server' },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              revoked: {
+                type: 'object',
+                properties: { refreshToken: { type: 'boolean' }, accessToken: { type: 'boolean' } },
+                required: ['refreshToken', 'accessToken'],
+              },
+            },
+            required: ['revoked'],
+          },
+          ...errorResponses(401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const body = (request.body ?? {}) as { localOnly?: boolean };
+      return deps.mcp.logout((request.params as { name: string }).name, {
+        localOnly: body.localOnly === true,
+      });
+    },
+  );
+
   app.get(
     '/v1/mcp/servers',
     {

@@ -9,6 +9,8 @@ export interface ToolContext {
   signal: AbortSignal;
   /** The agent session the call came from, for a remote server's progress and requests to its client. */
   binding?: ChannelBinding;
+  /** Records in the call's receipt how the tool authenticated upstream (method and scopes, never a token). */
+  setReceiptAuth?: (auth: { method: string; scope: string | null }) => void;
 }
 
 /**

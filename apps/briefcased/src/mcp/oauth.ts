@@ -1,0 +1,521 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { BriefcaseError, isBriefcaseError, type McpAuthView, type McpLoginView } from '@briefcase/core';
+import type { KeyStore, Signer } from '@briefcase/keys';
+import {
+  type AuthorizationServer,
+  buildAuthorizationRequest,
+  type ClientIdentity,
+  chooseTokenBinding,
+  createTokenManager,
+  type DpopProver,
+  discoverAuthorizationServer,
+  discoverProtectedResource,
+  exchangeAuthorizationCode,
+  fetchWithToken,
+  findChallenge,
+  isOAuthFailure,
+  parseWwwAuthenticate,
+  refreshTokenSet,
+  resolveClientIdentity,
+  revokeTokenSet,
+  startLoopbackRedirectListener,
+  type TokenEndpointContext,
+  type TokenManager,
+  type TokenSet,
+  validateAuthorizationCallback,
+} from '@briefcase/oauth';
+import type { ReceiptLog } from '@briefcase/receipts';
+import type { SecretStore } from '@briefcase/secrets';
+import type { McpServerRecord } from '../db/mcp.js';
+import { emptyOAuthRecord, type OAuthQuirks, type OAuthRecord, type OAuthStore } from '../db/mcp-oauth.js';
+import type { Db } from '../db/open.js';
+
+const tokensId = (server: string) => `mcp.${server}.oauth.tokens`;
+const clientId = (server: string) => `mcp.${server}.oauth.client`;
+
+/** How long a login waits for the browser to come back. */
+export const LOGIN_TIMEOUT_MS = 5 * 60_000;
+/** Longest `waitMs` of a login status request. */
+export const MAX_LOGIN_WAIT_MS = 120_000;
+
+/** What `briefcase mcp login` sends. */
+export interface LoginInput {
+  /** A client registered out of band. */
+  clientId?: string;
+  /** Its secret (the CLI reads it from an environment variable, never from the command line). */
+  clientSecret?: string;
+  /** Scopes to ask for; default: what the server's challenge or metadata names. */
+  scope?: string;
+  quirks?: Partial<OAuthQuirks>;
+}
+
+/** A login in progress, as the CLI sees it. */
+export type LoginView = McpLoginView;
+/** A server's authorization, as `mcp show` shows it. Never a token. */
+export type AuthView = McpAuthView;
+
+/** What receipts of a call through OAuth record: the method and scopes, never a token. */
+export interface ReceiptAuth {
+  method: 'oauth_dpop' | 'oauth_bearer';
+  scope: string | null;
+}
+
+export interface McpAuthDeps {
+  db: Db;
+  store: OAuthStore;
+  secrets: SecretStore;
+  keys: KeyStore;
+  receipts: ReceiptLog;
+  clock: () => Date;
+  log: { warn(fields: object, msg: string): void };
+  /** Called after a login or logout, so the server's session reconnects with (or without) tokens. */
+  onChanged: (server: string) => Promise<void>;
+  /** The fetch every OAuth request uses (tests may wrap it). */
+  fetch?: typeof fetch;
+}
+
+interface Live {
+  as: AuthorizationServer;
+  client: ClientIdentity;
+  dpop?: DpopProver;
+  manager: TokenManager;
+}
+
+/**
+ * OAuth for remote MCP servers (MCP authorization 2025-11-25): discovery from the server's 401,
+ * login with PKCE through a loopback redirect that this daemon listens on, DPoP-bound tokens signed
+ * by the `dpop` key of the key store, refresh, and logout with revocation. Tokens and client secrets
+ * live in the secret store; SQLite keeps the metadata.
+ */
+export function createMcpAuth(deps: McpAuthDeps) {
+  const { store, secrets, keys, receipts, clock } = deps;
+  const http = deps.fetch ? { fetch: deps.fetch } : undefined;
+  const live = new Map<string, Live>();
+  const logins = new Map<string, LoginView>();
+  const loginEvents = new EventEmitter();
+  loginEvents.setMaxListeners(0);
+
+  const now = () => clock().getTime();
+
+  async function loadTokens(server: string): Promise<TokenSet | undefined> {
+    const stored = await secrets.get(tokensId(server));
+    if (!stored) return undefined;
+    try {
+      return JSON.parse(stored.reveal()) as TokenSet;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function loadClient(server: string): Promise<ClientIdentity | undefined> {
+    const stored = await secrets.get(clientId(server));
+    if (!stored) return undefined;
+    try {
+      return JSON.parse(stored.reveal()) as ClientIdentity;
+    } catch {
+      return undefined;
+    }
+  }
+
+  function update(server: string, patch: Partial<OAuthRecord>): OAuthRecord {
+    const current = store.get(server) ?? emptyOAuthRecord(server, now());
+    const next = { ...current, ...patch, updatedAtMs: now() };
+    store.save(next);
+    return next;
+  }
+
+  /** Marks a server as needing a person; `dropTokens` only when the grant is gone (invalid_grant). */
+  async function requireLogin(server: string, reason: string, dropTokens: boolean): Promise<void> {
+    live.delete(server);
+    if (dropTokens) await secrets.delete(tokensId(server));
+    update(server, { state: 'oauth_required', reason });
+  }
+
+  function endpointContext(
+    record: OAuthRecord,
+    as: AuthorizationServer,
+    client: ClientIdentity,
+    dpop?: DpopProver,
+  ): TokenEndpointContext {
+    return {
+      as,
+      client,
+      ...(dpop ? { dpop } : {}),
+      ...(record.resource ? { resource: record.resource } : {}),
+      omitResource: record.quirks.omitResource,
+      ...(http ? { http } : {}),
+      now,
+    };
+  }
+
+  /** The live OAuth state of an authorized server: discovered once per daemon run. */
+  async function liveFor(record: OAuthRecord): Promise<Live> {
+    const known = live.get(record.server);
+    if (known) return known;
+    if (!record.issuer) throw new BriefcaseError('oauth_required', 'No authorization server is known.');
+    const as = await discoverAuthorizationServer(record.issuer, {
+      mode: record.quirks.oidcOnly ? 'oidc' : 'auto',
+      ...(http ? { http } : {}),
+    });
+    const client = await loadClient(record.server);
+    if (!client) throw new BriefcaseError('oauth_required', 'The client registration is gone.');
+    let dpop: DpopProver | undefined;
+    if (record.tokenType === 'DPoP' && record.keyId) {
+      const binding = chooseTokenBinding(as, await keys.signer(record.keyId));
+      if (binding.tokenType === 'DPoP') dpop = binding.dpop;
+    }
+    const ctx = endpointContext(record, as, client, dpop);
+    const manager = createTokenManager({
+      load: () => loadTokens(record.server),
+      save: async (tokens) => {
+        await secrets.put(tokensId(record.server), JSON.stringify(tokens));
+        update(record.server, {
+          expiresAtMs: tokens.expiresAt ?? null,
+          scope: tokens.scope ?? record.scope,
+        });
+      },
+      refresh: (current) => refreshTokenSet(ctx, current),
+      now,
+    });
+    const entry: Live = { as, client, ...(dpop ? { dpop } : {}), manager };
+    live.set(record.server, entry);
+    return entry;
+  }
+
+  /**
+   * The fetch the upstream pool uses for `server`: with tokens when the server is authorized (and
+   * the token's own origin only), plain otherwise, so the server's 401 reports that a person must
+   * sign in. A failure that needs a person marks the server `oauth_required`.
+   */
+  function fetchFor(server: string): typeof fetch {
+    return async (input, init) => {
+      const record = store.get(server);
+      if (record?.state !== 'authorized' || !record.resource) {
+        return (deps.fetch ?? fetch)(input, init);
+      }
+      let entry: Live;
+      try {
+        entry = await liveFor(record);
+      } catch (error) {
+        await requireLogin(server, 'discovery_failed', false);
+        throw error;
+      }
+      try {
+        return await fetchWithToken(input instanceof Request ? input.url : input, init ?? {}, {
+          tokens: entry.manager,
+          ...(entry.dpop ? { dpop: entry.dpop } : {}),
+          resource: record.resource,
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        });
+      } catch (error) {
+        if (isOAuthFailure(error, 'login_required')) await requireLogin(server, 'login_required', true);
+        else if (isOAuthFailure(error, 'invalid_client')) {
+          // A dynamically registered client the server forgot: register again at the next login.
+          if (entry.client.source === 'dynamic_registration') await secrets.delete(clientId(server));
+          await requireLogin(server, 'invalid_client', true);
+        } else if (isOAuthFailure(error, 'insufficient_scope')) {
+          const scope = (error as { details?: { scope?: string } }).details?.scope;
+          await requireLogin(server, scope ? `insufficient_scope: ${scope}` : 'insufficient_scope', false);
+        } else if (isOAuthFailure(error, 'token_rejected'))
+          await requireLogin(server, 'token_rejected', false);
+        throw error;
+      }
+    };
+  }
+
+  /** Probes the server without a token: its 401 challenge names the metadata and scope (RFC 9728 §5.1). */
+  async function probe(url: string): Promise<{ resourceMetadataUrl?: string; scope?: string }> {
+    try {
+      const response = await (deps.fetch ?? fetch)(url, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 'briefcased', version: '0' },
+          },
+        }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.body?.cancel().catch(() => undefined);
+      if (response.status !== 401) return {};
+      const challenge =
+        findChallenge(parseWwwAuthenticate(response.headers.get('www-authenticate')), 'bearer') ??
+        findChallenge(parseWwwAuthenticate(response.headers.get('www-authenticate')), 'dpop');
+      return {
+        ...(challenge?.params.resource_metadata
+          ? { resourceMetadataUrl: challenge.params.resource_metadata }
+          : {}),
+        ...(challenge?.params.scope ? { scope: challenge.params.scope } : {}),
+      };
+    } catch {
+      return {};
+    }
+  }
+
+  function finishLogin(id: string, patch: Partial<LoginView>): void {
+    const login = logins.get(id);
+    if (!login) return;
+    const next = { ...login, ...patch };
+    delete next.authorizationUrl;
+    logins.set(id, next);
+    loginEvents.emit(id, next);
+    setTimeout(() => logins.delete(id), 10 * 60_000).unref();
+  }
+
+  /**
+   * Starts a login: discovers the authorization server, identifies the client, and returns the URL
+   * a person opens. The daemon waits on a loopback redirect for the browser and finishes by itself.
+   */
+  async function startLogin(server: McpServerRecord, input: LoginInput): Promise<LoginView> {
+    if (server.transport === 'stdio' || !server.url) {
+      throw new BriefcaseError(
+        'invalid_args',
+        `Server ${server.name} runs locally over stdio; it has no OAuth login.`,
+      );
+    }
+    const resource = server.url;
+    const previous = store.get(server.name);
+    const quirks: OAuthQuirks = {
+      ...(previous?.quirks ?? emptyOAuthRecord(server.name, 0).quirks),
+      ...input.quirks,
+    };
+    const challenge = await probe(resource);
+    const discovered = await discoverProtectedResource(resource, {
+      ...(challenge.resourceMetadataUrl ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}),
+      ...(http ? { http } : {}),
+    });
+    const as = await discoverAuthorizationServer(discovered.authorizationServer, {
+      mode: quirks.oidcOnly ? 'oidc' : 'auto',
+      ...(http ? { http } : {}),
+    });
+    const listener = await startLoopbackRedirectListener({ timeoutMs: LOGIN_TIMEOUT_MS });
+    try {
+      const stored = input.clientId === undefined ? await loadClient(server.name) : undefined;
+      const reuse = stored && (stored.source !== 'dynamic_registration' || previous?.issuer === as.issuer);
+      const client: ClientIdentity = reuse
+        ? stored
+        : await resolveClientIdentity(as, {
+            ...(input.clientId !== undefined
+              ? {
+                  preregistered: {
+                    clientId: input.clientId,
+                    ...(input.clientSecret !== undefined ? { clientSecret: input.clientSecret } : {}),
+                  },
+                }
+              : {}),
+            registration: {
+              redirectUris: [listener.redirectUri],
+              clientName: 'Credential Briefcase',
+              softwareId: 'credential-briefcase',
+            },
+            noDynamicRegistration: quirks.noDynamicRegistration,
+            ...(http ? { http } : {}),
+          });
+      await secrets.put(clientId(server.name), JSON.stringify(client));
+
+      const advertised = as.dpop_signing_alg_values_supported ?? [];
+      const algorithm = advertised.includes('EdDSA') ? 'EdDSA' : 'ES256';
+      const signer: Signer | undefined =
+        advertised.length > 0 ? await keys.ensure('dpop', algorithm) : undefined;
+      const binding = chooseTokenBinding(as, signer);
+      const dpop = binding.tokenType === 'DPoP' ? binding.dpop : undefined;
+      const scope =
+        input.scope ?? challenge.scope ?? discovered.metadata.scopes_supported?.join(' ') ?? undefined;
+      const request = await buildAuthorizationRequest(as, client, {
+        redirectUri: listener.redirectUri,
+        ...(scope ? { scope } : {}),
+        resource,
+        omitResource: quirks.omitResource,
+        ...(dpop ? { dpop } : {}),
+      });
+
+      const id = randomUUID();
+      const view: LoginView = {
+        id,
+        server: server.name,
+        state: 'pending',
+        authorizationUrl: request.url.href,
+        expiresAt: new Date(now() + LOGIN_TIMEOUT_MS).toISOString(),
+      };
+      logins.set(id, view);
+      const record: OAuthRecord = {
+        ...emptyOAuthRecord(server.name, now(), quirks),
+        issuer: as.issuer,
+        resource,
+        clientId: client.clientId,
+        clientSource: client.source,
+        tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+        scope: scope ?? null,
+        tokenType: binding.tokenType,
+        bearerReason: binding.tokenType === 'Bearer' ? binding.reason : null,
+        keyId: dpop && signer ? signer.keyId : null,
+      };
+      void (async () => {
+        try {
+          const callback = await listener.waitForCallback(request.state);
+          const params = validateAuthorizationCallback(as, client, callback, request.state);
+          const ctx = endpointContext(record, as, client, dpop);
+          const tokens = await exchangeAuthorizationCode(ctx, params, {
+            redirectUri: request.redirectUri,
+            codeVerifier: request.codeVerifier,
+          });
+          await secrets.put(tokensId(server.name), JSON.stringify(tokens));
+          live.delete(server.name);
+          deps.db.transaction(() => {
+            store.save({
+              ...record,
+              state: 'authorized',
+              reason: null,
+              scope: tokens.scope ?? record.scope,
+              tokenType: tokens.tokenType,
+              expiresAtMs: tokens.expiresAt ?? null,
+              updatedAtMs: now(),
+            });
+            receipts.append(
+              {
+                kind: 'mcp_login',
+                server: server.name,
+                issuer: as.issuer,
+                method: tokens.tokenType === 'DPoP' ? 'oauth_dpop' : 'oauth_bearer',
+                scope: tokens.scope ?? record.scope,
+                clientSource: client.source,
+                by: 'local-admin',
+              },
+              clock(),
+            );
+          })();
+          finishLogin(id, { state: 'authorized' });
+          await deps.onChanged(server.name);
+        } catch (error) {
+          const e = isBriefcaseError(error)
+            ? error
+            : new BriefcaseError('internal_error', 'The login failed unexpectedly; see the daemon log.');
+          const reason = (e.details as { reason?: string } | undefined)?.reason;
+          if (reason === 'invalid_client' && client.source === 'dynamic_registration') {
+            await secrets.delete(clientId(server.name)); // the next login registers again
+          }
+          finishLogin(id, {
+            state: 'failed',
+            error: { code: e.code, ...(reason ? { reason } : {}), message: e.message },
+          });
+        } finally {
+          await listener.close();
+        }
+      })();
+      return view;
+    } catch (error) {
+      await listener.close();
+      throw error;
+    }
+  }
+
+  /** A login's state; with `waitMs`, waits up to that long for it to leave `pending`. */
+  async function loginStatus(id: string, waitMs: number, signal?: AbortSignal): Promise<LoginView> {
+    const login = logins.get(id);
+    if (!login)
+      throw new BriefcaseError('not_found', 'No such login (it finished long ago, or the daemon restarted).');
+    if (login.state !== 'pending' || waitMs <= 0) return login;
+    return new Promise<LoginView>((resolve) => {
+      const done = (view?: LoginView) => {
+        clearTimeout(timer);
+        loginEvents.off(id, done);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(view ?? (logins.get(id) as LoginView));
+      };
+      const onAbort = () => done();
+      const timer = setTimeout(() => done(), Math.min(waitMs, MAX_LOGIN_WAIT_MS));
+      loginEvents.on(id, done);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Logs out: revokes the refresh and access tokens at the server when it has a revocation
+   * endpoint (RFC 7009), then forgets them whatever the answer. `localOnly` forgets without calling.
+   */
+  async function logout(server: McpServerRecord, options: { localOnly?: boolean } = {}) {
+    const record = store.get(server.name);
+    const tokens = await loadTokens(server.name);
+    let revoked = { refreshToken: false, accessToken: false };
+    if (!options.localOnly && record && tokens) {
+      try {
+        const entry = await liveFor(record);
+        revoked = await revokeTokenSet(endpointContext(record, entry.as, entry.client, entry.dpop), tokens);
+      } catch (error) {
+        deps.log.warn(
+          { server: server.name, code: isBriefcaseError(error) ? error.code : 'unknown' },
+          'revocation failed; forgetting the tokens anyway',
+        );
+      }
+    }
+    await secrets.delete(tokensId(server.name));
+    live.delete(server.name);
+    deps.db.transaction(() => {
+      if (record) update(server.name, { state: 'oauth_required', reason: 'logged_out', expiresAtMs: null });
+      receipts.append(
+        {
+          kind: 'mcp_logout',
+          server: server.name,
+          revoked,
+          localOnly: options.localOnly === true,
+          by: 'local-admin',
+        },
+        clock(),
+      );
+    })();
+    await deps.onChanged(server.name);
+    return { revoked };
+  }
+
+  /** Forgets everything about a removed server. */
+  async function forget(server: string): Promise<void> {
+    live.delete(server);
+    await secrets.delete(tokensId(server));
+    await secrets.delete(clientId(server));
+  }
+
+  function view(server: string, needsLogin: boolean): AuthView {
+    const record = store.get(server);
+    if (!record) {
+      return {
+        state: needsLogin ? 'oauth_required' : 'none',
+        reason: needsLogin ? 'the server answered 401' : null,
+        issuer: null,
+        scope: null,
+        tokenType: null,
+        bearerReason: null,
+        expiresAt: null,
+        clientSource: null,
+      };
+    }
+    return {
+      state: record.state,
+      reason: record.reason,
+      issuer: record.issuer,
+      scope: record.scope,
+      tokenType: record.tokenType,
+      bearerReason: record.bearerReason,
+      expiresAt: record.expiresAtMs === null ? null : new Date(record.expiresAtMs).toISOString(),
+      clientSource: record.clientSource,
+    };
+  }
+
+  /** What a receipt of a call to `server` records about its authorization. */
+  function receiptAuth(server: string): ReceiptAuth | undefined {
+    const record = store.get(server);
+    if (record?.state !== 'authorized') return undefined;
+    return { method: record.tokenType === 'DPoP' ? 'oauth_dpop' : 'oauth_bearer', scope: record.scope };
+  }
+
+  return { fetchFor, startLogin, loginStatus, logout, forget, view, receiptAuth };
+}
+
+/** The OAuth manager of a daemon. */
+export type McpAuth = ReturnType<typeof createMcpAuth>;

@@ -159,6 +159,47 @@ describe('a remote MCP server protected with OAuth', () => {
     });
   });
 
+  it('asks for a sign-in naming the scope when the server answers 403 insufficient_scope', async () => {
+    mcp.state.requiredScope = 'mcp:admin';
+    try {
+      const refused = await call('secure__whoami');
+      expect(refused.isError).toBe(true);
+      expect((refused.structuredContent as { code: string }).code).toBe('oauth_required');
+      expect(text(refused)).toMatch(/mcp:admin/);
+      expect(text(refused)).toMatch(/briefcase mcp login secure/);
+      expect((await bc.admin.getMcpServer('secure')).auth).toMatchObject({
+        state: 'oauth_required',
+        reason: 'insufficient_scope: mcp:admin',
+      });
+    } finally {
+      mcp.state.requiredScope = undefined;
+    }
+    await signIn();
+  });
+
+  it('treats a grant the provider dropped (invalid_grant on refresh) as signed out, and drops the tokens', async () => {
+    await eventually(async () => {
+      const r = await call('secure__whoami');
+      return r.isError ? undefined : r;
+    });
+    const gid = decodeJwt(mcp.state.acceptedTokens.at(-1) as string).gid as string;
+    const grant = await as.provider.Grant.find(gid);
+    await grant?.destroy();
+    offsetMs += 2 * 3600_000; // expired: the next call must refresh, and the grant is gone
+    const refused = await call('secure__whoami');
+    expect(refused.isError).toBe(true);
+    expect((refused.structuredContent as { code: string }).code).toBe('oauth_required');
+    expect((await bc.admin.getMcpServer('secure')).auth).toMatchObject({
+      state: 'oauth_required',
+      reason: 'login_required',
+    });
+    await signIn();
+    await eventually(async () => {
+      const r = await call('secure__whoami');
+      return r.isError ? undefined : r;
+    });
+  });
+
   it('never lets a token reach the agent, a receipt, the daemon log or a server view', async () => {
     const tokens = [...new Set(mcp.state.acceptedTokens)];
     expect(tokens.length).toBeGreaterThan(1);

@@ -3,6 +3,7 @@
  * `briefcase mcp review`. Pure functions over plain JSON values: nothing here prints, and nothing
  * here makes the server's text safe for a terminal (the caller does, line by line).
  */
+import { diffArrays } from 'diff';
 
 /** One line of a field's diff: `' '` unchanged context, `'-'` only in the pinned definition, `'+'` only in the pending one. */
 export interface DiffLine {
@@ -27,8 +28,8 @@ export interface FieldChange {
 const FIELD_ORDER = ['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations'];
 /** Fields shown as whole text before → after rather than as a JSON line diff. */
 const TEXT_FIELDS = new Set(['name', 'title', 'description']);
-/** Above this many LCS cells (before × after lines) a diff falls back to "all removed, all added". */
-const MAX_LCS_CELLS = 1_000_000;
+/** Above this many edits a diff falls back to "all removed, all added". */
+const MAX_EDIT_LENGTH = 2000;
 /** Unchanged lines kept around each change. */
 const CONTEXT_LINES = 3;
 
@@ -60,59 +61,22 @@ export function prettyCanonical(value: unknown, indent = ''): string {
 
 type Op = DiffLine;
 
-/** Longest-common-subsequence edit script of the lines between a common prefix and suffix. */
+/**
+ * The edit script of `before` → `after`, from jsdiff's Myers diff (removals before additions within
+ * a change, as unified diffs print them). Past {@link MAX_EDIT_LENGTH} edits it gives up and shows
+ * everything as removed, then added: a hostile server must not make `review` spin.
+ */
 function editScript(before: string[], after: string[]): Op[] {
-  let start = 0;
-  while (start < before.length && start < after.length && before[start] === after[start]) start += 1;
-  let endBefore = before.length;
-  let endAfter = after.length;
-  while (endBefore > start && endAfter > start && before[endBefore - 1] === after[endAfter - 1]) {
-    endBefore -= 1;
-    endAfter -= 1;
+  const changes = diffArrays(before, after, { maxEditLength: MAX_EDIT_LENGTH });
+  if (changes === undefined) {
+    return [
+      ...before.map((text): Op => ({ kind: '-', text })),
+      ...after.map((text): Op => ({ kind: '+', text })),
+    ];
   }
-  const a = before.slice(start, endBefore);
-  const b = after.slice(start, endAfter);
-  const middle: Op[] = [];
-  if ((a.length + 1) * (b.length + 1) > MAX_LCS_CELLS) {
-    for (const text of a) middle.push({ kind: '-', text });
-    for (const text of b) middle.push({ kind: '+', text });
-  } else {
-    // lcs[i * width + j] = length of the LCS of a[i..] and b[j..].
-    const width = b.length + 1;
-    const lcs = new Uint32Array((a.length + 1) * width);
-    for (let i = a.length - 1; i >= 0; i -= 1) {
-      for (let j = b.length - 1; j >= 0; j -= 1) {
-        lcs[i * width + j] =
-          a[i] === b[j]
-            ? (lcs[(i + 1) * width + j + 1] ?? 0) + 1
-            : Math.max(lcs[(i + 1) * width + j] ?? 0, lcs[i * width + j + 1] ?? 0);
-      }
-    }
-    let i = 0;
-    let j = 0;
-    while (i < a.length || j < b.length) {
-      if (i < a.length && j < b.length && a[i] === b[j]) {
-        middle.push({ kind: ' ', text: a[i] as string });
-        i += 1;
-        j += 1;
-      } else if (
-        j >= b.length ||
-        (i < a.length && (lcs[(i + 1) * width + j] ?? 0) >= (lcs[i * width + j + 1] ?? 0))
-      ) {
-        // Removals before additions within a change, as unified diffs print them.
-        middle.push({ kind: '-', text: a[i] as string });
-        i += 1;
-      } else {
-        middle.push({ kind: '+', text: b[j] as string });
-        j += 1;
-      }
-    }
-  }
-  return [
-    ...before.slice(0, start).map((text): Op => ({ kind: ' ', text })),
-    ...middle,
-    ...before.slice(endBefore).map((text): Op => ({ kind: ' ', text })),
-  ];
+  return changes.flatMap((change) =>
+    change.value.map((text): Op => ({ kind: change.removed ? '-' : change.added ? '+' : ' ', text })),
+  );
 }
 
 /**

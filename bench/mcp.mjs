@@ -4,6 +4,9 @@
 //   (b) SDK client → a plain forwarding proxy (no enforcement) → upstream
 //   (c) SDK client → briefcase gateway → briefcased (full pipeline, durable receipts) → upstream
 // Writes bench/results/mcp-latest.json. `--quick` runs fewer iterations.
+// Opt-in diagnostics (results are then not written to bench/results):
+//   BENCH_CPU_PROF=DIR   run briefcased and the gateway under `node --cpu-prof`, profiles into DIR
+//   BENCH_ONLY=a,b,c     run only some of the targets
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +28,15 @@ const EVERYTHING = new URL(
   '../node_modules/@modelcontextprotocol/server-everything/dist/index.js',
   import.meta.url,
 ).pathname;
+
+const cpuProfDir = process.env.BENCH_CPU_PROF;
+const only = process.env.BENCH_ONLY?.split(',').map((x) => x.trim());
+const diagnostic = cpuProfDir !== undefined || only !== undefined;
+/** Node flags for the briefcase processes: profiling only when asked for. */
+const profFlags = (name) =>
+  cpuProfDir === undefined
+    ? []
+    : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`];
 
 const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 const pct = (s, p) => s[Math.min(s.length - 1, Math.floor(s.length * p))];
@@ -110,10 +122,14 @@ const env = {
   BRIEFCASE_SECRET_BACKEND: 'memory',
   BRIEFCASE_LOG_LEVEL: 'warn',
 };
-const daemon = spawn(process.execPath, ['apps/briefcased/dist/main.js', '--data-dir', dataDir], {
-  env,
-  stdio: 'ignore',
-});
+const daemon = spawn(
+  process.execPath,
+  [...profFlags('briefcased'), 'apps/briefcased/dist/main.js', '--data-dir', dataDir],
+  {
+    env,
+    stdio: 'ignore',
+  },
+);
 children.push(daemon);
 while (!existsSync(join(dataDir, 'briefcased.sock'))) await new Promise((r) => setTimeout(r, 25));
 const admin = createClient({ dataDir, role: 'admin' });
@@ -129,16 +145,45 @@ for (let i = 0; ; i++) {
 // Trusting the server's read-only hints lets `echo` run without approval, as a read.
 await admin.addMcpServer({ name: 'everything', url: upstreamUrl, trustAnnotations: true });
 const gatewayPort = await freePort();
-const gateway = spawn(process.execPath, ['apps/gateway/dist/main.js', '--http', `127.0.0.1:${gatewayPort}`], {
-  env,
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
+const gateway = spawn(
+  process.execPath,
+  [...profFlags('gateway'), 'apps/gateway/dist/main.js', '--http', `127.0.0.1:${gatewayPort}`],
+  {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  },
+);
 children.push(gateway);
 await new Promise((resolve) =>
   gateway.stderr.on('data', (c) => String(c).includes('MCP endpoint') && resolve()),
 );
 const gatewayToken = readFileSync(join(dataDir, 'gateway.token'), 'utf8').trim();
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}/mcp`;
+
+/**
+ * CPU time (user + system, ms) a child process has used so far, from /proc (Linux); null elsewhere.
+ * Per-call CPU is far steadier than latency on a shared machine, so it shows what a change saved.
+ */
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ, 100 on every Linux platform Node supports
+function cpuMsOf(child) {
+  try {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+const cpuReaders = {
+  bench: () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  },
+  upstream: () => cpuMsOf(upstream),
+  briefcased: () => cpuMsOf(daemon),
+  gateway: () => cpuMsOf(gateway),
+};
+const readCpu = () => Object.fromEntries(Object.entries(cpuReaders).map(([k, read]) => [k, read()]));
 
 const targets = {
   a_direct: { client: await connect(upstreamUrl), tool: 'echo' },
@@ -151,15 +196,24 @@ const targets = {
 
 const results = {};
 for (const [name, { client, tool }] of Object.entries(targets)) {
+  if (only !== undefined && !only.includes(name[0])) continue;
   process.stderr.write(`bench: ${name}\n`);
   const call = () => client.callTool({ name: tool, arguments: { message: 'bench' } });
   for (let i = 0; i < 100; i++) await call();
   const times = [];
+  const cpuBefore = readCpu();
   for (let i = 0; i < N; i++) {
     const t = performance.now();
     const r = await call();
     times.push(performance.now() - t);
     if (r.isError) throw new Error(`${name}: ${JSON.stringify(r)}`);
+  }
+  const cpuAfter = readCpu();
+  const cpuPerCall = {};
+  for (const [process_, before] of Object.entries(cpuBefore)) {
+    const after = cpuAfter[process_];
+    if (before !== null && after !== null && after > before)
+      cpuPerCall[process_] = round((after - before) / N);
   }
   let done = 0;
   const end = performance.now() + SUSTAIN_MS;
@@ -173,32 +227,41 @@ for (const [name, { client, tool }] of Object.entries(targets)) {
   );
   results[name] = {
     latency_ms: summary(times),
+    // CPU per sequential call of each process that did any work for it (bench includes the client,
+    // and for b the in-process proxy).
+    cpu_ms_per_call: cpuPerCall,
     calls_per_second_8_clients: round(done / (SUSTAIN_MS / 1000), 0),
   };
 }
 
-const a = results.a_direct.latency_ms;
-const b = results.b_plain_proxy.latency_ms;
-const c = results.c_briefcase.latency_ms;
+const a = results.a_direct?.latency_ms;
+const b = results.b_plain_proxy?.latency_ms;
+const c = results.c_briefcase?.latency_ms;
 const report = {
   date: new Date().toISOString(),
   quick,
+  ...(diagnostic ? { diagnostic: { cpuProfDir: cpuProfDir ?? null, only: only ?? null } } : {}),
   ...results,
-  c_over_a: { p50_ratio: round(c.p50 / a.p50, 2), p95_added_ms: round(c.p95 - a.p95) },
-  c_over_b: { p50_ratio: round(c.p50 / b.p50, 2), p95_ratio: round(c.p95 / b.p95, 2) },
+  ...(a && c ? { c_over_a: { p50_ratio: round(c.p50 / a.p50, 2), p95_added_ms: round(c.p95 - a.p95) } } : {}),
+  ...(b && c ? { c_over_b: { p50_ratio: round(c.p50 / b.p50, 2), p95_ratio: round(c.p95 / b.p95, 2) } } : {}),
   goals: { p95_added_ms_max: 2, c_over_b_max: 1.5 },
 };
 
 for (const { client } of Object.values(targets)) await client.close();
 await proxyUpstream.close();
+// Both exit cleanly on SIGTERM, which is also when `--cpu-prof` writes its profile.
+const exited = (child) => new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
 gateway.kill('SIGTERM');
 daemon.kill('SIGTERM');
-await new Promise((r) => daemon.once('exit', r));
+await Promise.all([exited(daemon), exited(gateway)]);
 proxy.close();
 upstream.kill();
 rmSync(dataDir, { recursive: true, force: true });
-mkdirSync('bench/results', { recursive: true });
 const text = `${JSON.stringify(report, null, 2)}\n`;
-writeFileSync('bench/results/mcp-latest.json', text);
+// A diagnostic run (profiled, or partial) is not a result.
+if (!diagnostic) {
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/mcp-latest.json', text);
+}
 process.stdout.write(text);
 process.exit(0);

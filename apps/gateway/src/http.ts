@@ -1,4 +1,4 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { hash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo, isIPv4, isIPv6 } from 'node:net';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -60,7 +60,8 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  // One-shot hashing (Node 20.12+): no Hash object per request.
+  return hash('sha256', value, 'buffer');
 }
 
 /** Compares a presented `Authorization` header with the token in constant time (over fixed-size digests). */
@@ -92,18 +93,42 @@ function sendJsonRpcError(
 
 type BodyResult = { ok: true; body: Buffer } | { ok: false };
 
-/** Reads a request body, stopping at `maxBytes` (declared or observed). */
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+/**
+ * Reads a request body, stopping at `maxBytes` (declared or observed). Plain stream events rather
+ * than `for await`: an async iterator per request costs more than the rest of this function.
+ */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) return { ok: false };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) return { ok: false };
-    chunks.push(chunk);
-  }
-  return { ok: true, body: Buffer.concat(chunks, size) };
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve({ ok: false });
+  return new Promise<BodyResult>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (finish: () => void) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      finish();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        // Stop reading; the caller answers 413 and closes the connection.
+        req.pause();
+        settle(() => resolve({ ok: false }));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => settle(() => resolve({ ok: true, body: Buffer.concat(chunks, size) }));
+    const onError = (error: Error) => settle(() => reject(error));
+    // A client that goes away mid-body ends the stream without 'end'.
+    const onClose = () => settle(() => reject(new Error('the request body was cut short')));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -145,8 +170,18 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   const allowedOrigins = new Set((options.allowedOrigins ?? []).map((o) => new URL(o).origin));
   let boundPort = 0;
 
+  // The Host values seen to be allowed (a Host header is no secret: a plain lookup is fine). Bounded,
+  // since each distinct value a client sends could otherwise add an entry.
+  const allowedHostValues = new Set<string>();
   const hostAllowed = (value: string | undefined): boolean => {
     if (value === undefined) return false;
+    if (allowedHostValues.has(value)) return true;
+    const allowed = checkHost(value);
+    if (allowed && allowedHostValues.size < 16) allowedHostValues.add(value);
+    return allowed;
+  };
+
+  const checkHost = (value: string): boolean => {
     let url: URL;
     try {
       url = new URL(`http://${value}`);
@@ -264,10 +299,14 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       return;
     }
     let pathname: string;
-    try {
-      pathname = new URL(req.url ?? '/', 'http://gateway.invalid').pathname;
-    } catch {
-      pathname = '';
+    if (req.url === path) {
+      pathname = path; // the usual case, no parsing needed
+    } else {
+      try {
+        pathname = new URL(req.url ?? '/', 'http://gateway.invalid').pathname;
+      } catch {
+        pathname = '';
+      }
     }
     if (pathname !== path) {
       sendJsonRpcError(res, 404, -32000, `Not found: the MCP endpoint is ${path}`);

@@ -16,26 +16,32 @@ interface Job {
   reject: (error: unknown) => void;
 }
 
+/** Creates the group commit of `db`; the daemon keeps one for all receipts. */
 export function createGroupCommit(db: Db): GroupCommit {
   let queue: Job[] = [];
   let scheduled = false;
+  type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+  // Built once, not per batch: better-sqlite3 decides at call time whether a transaction function
+  // opens a transaction or, inside one, a SAVEPOINT, so one wrapper serves every unit.
+  const inSavepoint = db.transaction((work: () => unknown) => work());
+  const inTransaction = db.transaction((batch: Job[], outcomes: Outcome[]) => {
+    for (const job of batch) {
+      try {
+        // A nested better-sqlite3 transaction is a SAVEPOINT: a failing unit undoes only its own writes.
+        outcomes.push({ ok: true, value: inSavepoint(job.work) });
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    }
+  });
 
   const flush = () => {
     scheduled = false;
     const batch = queue;
     queue = [];
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const outcomes: Outcome[] = [];
     try {
-      db.transaction(() => {
-        for (const job of batch) {
-          try {
-            // A nested better-sqlite3 transaction is a SAVEPOINT: a failing unit undoes only its own writes.
-            outcomes.push({ ok: true, value: db.transaction(job.work)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      })();
+      inTransaction(batch, outcomes);
     } catch (error) {
       for (const job of batch) job.reject(error);
       return;

@@ -9,7 +9,7 @@
 //   BENCH_ONLY=a,b,c     run only some of the targets
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,13 +124,29 @@ const env = {
 };
 const daemon = spawn(
   process.execPath,
-  [...profFlags('briefcased'), 'apps/briefcased/dist/main.js', '--data-dir', dataDir],
+  [
+    ...(process.env.BENCH_DAEMON_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ...profFlags('briefcased'),
+    'apps/briefcased/dist/main.js',
+    '--data-dir',
+    dataDir,
+  ],
   {
     env,
-    stdio: 'ignore',
+    // The daemon's stderr goes to a file, printed if the run fails: a crash must not go unseen.
+    stdio: ['ignore', 'ignore', openSync(join(dataDir, 'briefcased.stderr'), 'w')],
   },
 );
 children.push(daemon);
+process.on('exit', (code) => {
+  if (code === 0) return;
+  try {
+    const tail = readFileSync(join(dataDir, 'briefcased.stderr'), 'utf8').slice(-4000);
+    if (tail.trim() !== '') process.stderr.write(`\n--- briefcased stderr (tail) ---\n${tail}\n`);
+  } catch {
+    // nothing to show
+  }
+});
 while (!existsSync(join(dataDir, 'briefcased.sock'))) await new Promise((r) => setTimeout(r, 25));
 const admin = createClient({ dataDir, role: 'admin' });
 for (let i = 0; ; i++) {

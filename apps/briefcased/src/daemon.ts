@@ -1,3 +1,5 @@
+// Before anything else: see the file for the V8 bug it avoids.
+import './v8-workarounds.js';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';

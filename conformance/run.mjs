@@ -8,12 +8,15 @@
  *     -> briefcased (in this process, secrets in memory, temp data dir)
  *     -> remote MCP server `conformance` = conformance/server.mjs over stdio (the fixtures)
  *
- * Then prints scenario -> pass/fail with the failing checks, compares with expected-failures.json
- * and exits 1 on a failure not listed there or on a listed failure that now passes.
- * See conformance/README.md.
+ * Two legs run one after the other against that same setup (see LEGS below):
+ *   current: suite 0.1.16, `--suite all`                               (expected-failures.json)
+ *   next:    suite 0.2.0-alpha.12, `--requirements 2025-11-25`         (expected-failures-next.json)
+ * For each leg it prints scenario -> pass/fail with the failing checks, compares with that leg's
+ * expected-failures file and fails on a failure not listed there or on a listed failure that now
+ * passes. Exit code 0 only when both legs are as expected. See conformance/README.md.
  *
- * Options: --scenario NAME (one scenario), --keep (keep the temp dir with logs and checks.json),
- * --verbose (echo the suite's own output).
+ * Options: --scenario NAME (one scenario, in every leg that has it), --leg current|next (one leg),
+ * --keep (keep the temp dir with logs and checks.json), --verbose (echo the suite's own output).
  */
 import { spawn } from 'node:child_process';
 import {
@@ -27,7 +30,7 @@ import {
 } from 'node:fs';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startDaemon } from '@briefcase/briefcased';
@@ -40,11 +43,9 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 const REPO_ROOT = join(HERE, '..');
 const FIXTURE_SERVER = join(HERE, 'server.mjs');
 const SHIM = join(HERE, 'globsync-shim.mjs');
-const EXPECTED_FAILURES_FILE = join(HERE, 'expected-failures.json');
-const SUITE_CLI = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const GATEWAY_MAIN = join(REPO_ROOT, 'apps/gateway/dist/main.js');
 const SERVER_NAME = 'conformance';
-/** How long the whole suite may take before it is stopped (it has ~32 scenarios of a few seconds). */
+/** How long one leg of the suite may take before it is stopped (~30 scenarios of a few seconds each). */
 const SUITE_TIMEOUT_MS = 10 * 60_000;
 const STARTUP_TIMEOUT_MS = 15_000;
 
@@ -65,6 +66,42 @@ permit (
 when { resource has server && resource.server == "${SERVER_NAME}" };
 `;
 
+/** The spec revision whose frozen requirement set the `next` leg runs (`--requirements`). */
+const REQUIREMENTS_REVISION = '2025-11-25';
+
+/**
+ * The two legs. `current` is the pinned release (`--suite all`: active and pending scenarios).
+ * `next` is the newest suite version that runs here, installed side by side as the npm alias
+ * `conformance-next`; it has `--requirements <revision>`, which runs exactly the scenarios that
+ * revision requires (frozen in the package's requirements/<revision>.yaml) at that revision's wire
+ * version, plus the ones it runs but never scores (pending, added after the release), and which
+ * replaces `--suite` and `--spec-version`. Each leg has its own expected-failures file.
+ */
+const LEGS = [
+  {
+    id: 'current',
+    packageDir: join(REPO_ROOT, 'node_modules/@modelcontextprotocol/conformance'),
+    version: '0.1.16',
+    selection: '--suite all',
+    expectedFailuresFile: join(HERE, 'expected-failures.json'),
+    listScenarios: (leg, logFile) => listSuiteScenarios(leg, logFile),
+    suiteArgs: (scenario) => (scenario ? ['--scenario', scenario] : ['--suite', 'all']),
+  },
+  {
+    id: 'next',
+    packageDir: join(REPO_ROOT, 'node_modules/conformance-next'),
+    version: '0.2.0-alpha.12',
+    selection: `--requirements ${REQUIREMENTS_REVISION}`,
+    expectedFailuresFile: join(HERE, 'expected-failures-next.json'),
+    listScenarios: (leg, logFile) => listRequiredScenarios(leg, logFile),
+    // `--requirements` refuses `--scenario`; `--spec-version` runs one scenario at the same wire.
+    suiteArgs: (scenario) =>
+      scenario
+        ? ['--scenario', scenario, '--spec-version', REQUIREMENTS_REVISION]
+        : ['--requirements', REQUIREMENTS_REVISION],
+  },
+].map((leg) => ({ ...leg, cli: join(leg.packageDir, 'dist/index.js') }));
+
 /** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, so a proxy must not forward them. */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -79,6 +116,7 @@ const HOP_BY_HOP = new Set([
 const { values: options } = parseArgs({
   options: {
     scenario: { type: 'string' },
+    leg: { type: 'string' },
     keep: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -87,9 +125,15 @@ const { values: options } = parseArgs({
 });
 if (options.help) {
   process.stdout.write(
-    'Usage: npm run conformance -- [--scenario NAME] [--keep] [--verbose]\nSee conformance/README.md.\n',
+    'Usage: npm run conformance -- [--scenario NAME] [--leg current|next] [--keep] [--verbose]\nSee conformance/README.md.\n',
   );
   process.exit(0);
+}
+if (options.leg !== undefined && !LEGS.some((leg) => leg.id === options.leg)) {
+  process.stderr.write(
+    `conformance: unknown --leg ${JSON.stringify(options.leg)}; one of ${LEGS.map((l) => l.id).join(', ')}\n`,
+  );
+  process.exit(2);
 }
 
 const say = (line) => process.stderr.write(`conformance: ${line}\n`);
@@ -278,9 +322,9 @@ async function startGatewayAndProxy(dataDir, token, logFile) {
   }
 }
 
-/** Runs the suite CLI under the globSync shim; resolves with its exit code. Output goes to logFile. */
-function runSuite(args, logFile) {
-  const child = spawn(process.execPath, ['--import', SHIM, SUITE_CLI, ...args], {
+/** Runs a leg's suite CLI under the globSync shim; resolves with its exit code. Output goes to logFile. */
+function runSuite(leg, args, logFile) {
+  const child = spawn(process.execPath, ['--import', SHIM, leg.cli, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
@@ -294,7 +338,7 @@ function runSuite(args, logFile) {
   cleanups.push(stop);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
-      say(`the suite ran longer than ${SUITE_TIMEOUT_MS / 60_000} minutes; stopping it`);
+      say(`the ${leg.id} leg ran longer than ${SUITE_TIMEOUT_MS / 60_000} minutes; stopping it`);
       void stop();
     }, SUITE_TIMEOUT_MS);
     child.once('exit', (code, signal) => {
@@ -305,9 +349,9 @@ function runSuite(args, logFile) {
   });
 }
 
-/** The server scenario names `conformance list --server` prints, with their spec versions. */
-async function listScenarios(logFile) {
-  const child = spawn(process.execPath, ['--import', SHIM, SUITE_CLI, 'list', '--server'], {
+/** Runs `<cli> list ...args` and returns its stdout; its stderr goes to logFile. */
+async function listOutput(leg, args, logFile) {
+  const child = spawn(process.execPath, ['--import', SHIM, leg.cli, 'list', ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -317,15 +361,60 @@ async function listScenarios(logFile) {
   });
   child.stderr.pipe(createWriteStream(logFile, { flags: 'a' }));
   const code = await new Promise((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
-  if (code !== 0) throw new Error(`\`conformance list --server\` failed (exit ${code}); see ${logFile}`);
+  const command = `conformance ${leg.version} list ${args.join(' ')}`;
+  if (code !== 0) throw new Error(`\`${command}\` failed (exit ${code}); see ${logFile}`);
+  return { out, command };
+}
+
+/**
+ * Every server scenario `list --server` prints, with its spec versions:
+ * `name -> { specVersions, notScored: undefined }`.
+ */
+async function listSuiteScenarios(leg, logFile) {
+  const { out, command } = await listOutput(leg, ['--server'], logFile);
   const scenarios = new Map();
   for (const match of out.matchAll(/^\s*-\s+(\S+)\s+\[([^\]]*)\]/gm)) {
-    scenarios.set(
-      match[1],
-      match[2].split(',').map((v) => v.trim()),
-    );
+    scenarios.set(match[1], {
+      specVersions: match[2].split(',').map((v) => v.trim()),
+      notScored: undefined,
+    });
   }
-  if (scenarios.size === 0) throw new Error('`conformance list --server` listed no scenarios');
+  if (scenarios.size === 0) throw new Error(`\`${command}\` listed no scenarios`);
+  return scenarios;
+}
+
+/**
+ * The server scenarios `--requirements REVISION` runs, read from `list --requirements REVISION`:
+ * the scored ones (section "Server scenarios") and the ones it runs but never scores (section "Run
+ * and reported, but never scored", grouped by reason, `[server]` entries only). Spec versions come
+ * from `list --server`. `name -> { specVersions, notScored: reason | undefined }`.
+ */
+async function listRequiredScenarios(leg, logFile) {
+  const all = await listSuiteScenarios(leg, logFile);
+  const { out, command } = await listOutput(leg, ['--requirements', REQUIREMENTS_REVISION], logFile);
+  const scenarios = new Map();
+  let section;
+  let reason;
+  for (const line of out.split('\n')) {
+    if (/^Server scenarios/.test(line)) section = 'server';
+    else if (/^Client scenarios/.test(line)) section = 'client';
+    else if (/^Run and reported, but never scored/.test(line)) section = 'notScored';
+    const reasonMatch = /^ {2}(\S+) \(\d+\):$/.exec(line);
+    if (section === 'notScored' && reasonMatch) reason = reasonMatch[1];
+    const scored = /^ {2}- (\S+)$/.exec(line);
+    const unscored = /^ {4}- (\S+) \[server\]$/.exec(line);
+    const name = section === 'server' ? scored?.[1] : section === 'notScored' ? unscored?.[1] : undefined;
+    if (name === undefined) continue;
+    // Like the suite: a not-scored entry this build lacks is not run (a scored one is an error there).
+    if (section === 'notScored' && !all.has(name)) continue;
+    scenarios.set(name, {
+      specVersions: all.get(name)?.specVersions ?? ['?'],
+      notScored: section === 'notScored' ? reason : undefined,
+    });
+  }
+  if (![...scenarios.values()].some((s) => s.notScored === undefined)) {
+    throw new Error(`\`${command}\` listed no scored server scenarios`);
+  }
   return scenarios;
 }
 
@@ -351,17 +440,27 @@ function readResults(resultsDir) {
   return results;
 }
 
-function readExpectedFailures() {
-  const parsed = JSON.parse(readFileSync(EXPECTED_FAILURES_FILE, 'utf8'));
+function readExpectedFailures(file) {
+  const parsed = JSON.parse(readFileSync(file, 'utf8'));
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error(`${EXPECTED_FAILURES_FILE} must be an object: scenario id -> reason`);
+    throw new Error(`${file} must be an object: scenario id -> reason`);
   }
   for (const [scenario, reason] of Object.entries(parsed)) {
     if (typeof reason !== 'string' || reason.trim() === '') {
-      throw new Error(`${EXPECTED_FAILURES_FILE}: "${scenario}" needs a reason string`);
+      throw new Error(`${file}: "${scenario}" needs a reason string`);
     }
   }
   return parsed;
+}
+
+/** The installed version of a leg's suite must be the pinned one, or the table means something else. */
+function assertSuiteVersion(leg) {
+  const installed = JSON.parse(readFileSync(join(leg.packageDir, 'package.json'), 'utf8')).version;
+  if (installed !== leg.version) {
+    throw new Error(
+      `${leg.packageDir} is ${installed}, but the ${leg.id} leg is written for ${leg.version}: update LEGS in run.mjs and the README`,
+    );
+  }
 }
 
 const oneLine = (value) =>
@@ -370,18 +469,26 @@ const oneLine = (value) =>
     .trim();
 const clip = (value, max = 220) => (value.length > max ? `${value.slice(0, max - 1)}…` : value);
 
-/** Prints the table and returns the verdict against the expected failures. */
-function report(scenarios, results, expected) {
+/** Prints one leg's table and returns its verdict against that leg's expected failures. */
+function report(leg, scenarios, results, expected) {
+  const expectedName = basename(leg.expectedFailuresFile);
   const rows = [];
-  for (const [scenario, specVersions] of scenarios) {
+  for (const [scenario, { specVersions, notScored }] of scenarios) {
     const checks = results.get(scenario);
     const failures = checks ? checks.filter((c) => c.status === 'FAILURE') : [];
     const warnings = checks ? checks.filter((c) => c.status === 'WARNING') : [];
+    // SKIPPED: the check does not apply at the run's spec version and its precondition was absent.
+    const skipped = checks ? checks.filter((c) => c.status === 'SKIPPED') : [];
     const passed = checks !== undefined && failures.length === 0;
-    rows.push({ scenario, specVersions, checks, failures, warnings, passed });
+    rows.push({ scenario, specVersions, notScored, checks, failures, warnings, skipped, passed });
   }
   const width = Math.max(...rows.map((r) => r.scenario.length));
-  const lines = ['', 'MCP conformance (server scenarios) against the Briefcase gateway', ''];
+  const indent = ' '.repeat(width);
+  const lines = [
+    '',
+    `MCP conformance, leg "${leg.id}": suite ${leg.version}, ${options.scenario ? `--scenario ${options.scenario}` : leg.selection} (server scenarios, against the Briefcase gateway)`,
+    '',
+  ];
   for (const row of rows) {
     const listed = Object.hasOwn(expected, row.scenario);
     const verdict = row.passed
@@ -393,24 +500,26 @@ function report(scenarios, results, expected) {
         : 'FAIL';
     const counts = row.checks
       ? `${row.checks.filter((c) => c.status === 'SUCCESS').length} ok, ${row.failures.length} failed` +
-        (row.warnings.length ? `, ${row.warnings.length} warning(s)` : '')
+        (row.warnings.length ? `, ${row.warnings.length} warning(s)` : '') +
+        (row.skipped.length ? `, ${row.skipped.length} skipped` : '')
       : 'no result';
-    lines.push(
-      `${row.scenario.padEnd(width)}  ${verdict.padEnd(5)}  ${counts}  [${row.specVersions.join(', ')}]`,
-    );
-    if (!row.checks)
-      lines.push(`${' '.repeat(width)}    - the suite wrote no checks.json (it crashed; see suite.log)`);
+    const tags = row.specVersions.join(', ') + (row.notScored ? `; not scored: ${row.notScored}` : '');
+    lines.push(`${row.scenario.padEnd(width)}  ${verdict.padEnd(5)}  ${counts}  [${tags}]`);
+    if (!row.checks) lines.push(`${indent}    - the suite wrote no checks.json (it crashed; see suite.log)`);
     for (const check of row.failures) {
-      lines.push(
-        `${' '.repeat(width)}    - ${check.id}: ${clip(oneLine(check.errorMessage ?? check.description))}`,
-      );
+      lines.push(`${indent}    - ${check.id}: ${clip(oneLine(check.errorMessage ?? check.description))}`);
     }
     for (const check of row.warnings) {
       lines.push(
-        `${' '.repeat(width)}    ~ ${check.id} (warning): ${clip(oneLine(check.errorMessage ?? check.description))}`,
+        `${indent}    ~ ${check.id} (warning): ${clip(oneLine(check.errorMessage ?? check.description))}`,
       );
     }
-    if (listed && !row.passed) lines.push(`${' '.repeat(width)}    expected: ${expected[row.scenario]}`);
+    for (const check of row.skipped) {
+      lines.push(
+        `${indent}    . ${check.id} (skipped): ${clip(oneLine(check.errorMessage ?? check.description))}`,
+      );
+    }
+    if (listed && !row.passed) lines.push(`${indent}    expected: ${expected[row.scenario]}`);
   }
   const unexpected = rows.filter((r) => !r.passed && !Object.hasOwn(expected, r.scenario));
   const stale = rows.filter((r) => r.passed && Object.hasOwn(expected, r.scenario));
@@ -420,45 +529,91 @@ function report(scenarios, results, expected) {
   const passed = rows.filter((r) => r.passed).length;
   lines.push(
     '',
-    `${passed}/${rows.length} scenarios pass; ${rows.length - passed} fail ` +
-      `(${rows.length - passed - unexpected.length} listed in conformance/expected-failures.json).`,
+    `${leg.id}: ${passed}/${rows.length} scenarios pass; ${rows.length - passed} fail ` +
+      `(${rows.length - passed - unexpected.length} listed in conformance/${expectedName}).`,
   );
   if (unexpected.length) lines.push(`Unexpected failures: ${unexpected.map((r) => r.scenario).join(', ')}`);
   if (stale.length) {
     lines.push(
-      `Listed as expected failures but now passing (remove them from expected-failures.json): ${stale.map((r) => r.scenario).join(', ')}`,
+      `Listed as expected failures but now passing (remove them from ${expectedName}): ${stale.map((r) => r.scenario).join(', ')}`,
     );
   }
   if (unknown.length) {
-    lines.push(`expected-failures.json names scenarios the suite does not have: ${unknown.join(', ')}`);
+    lines.push(`${expectedName} names scenarios this leg does not run: ${unknown.join(', ')}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return unexpected.length === 0 && stale.length === 0 && unknown.length === 0;
 }
 
+/** Runs one leg against the running gateway and reports it; resolves true when it is as expected. */
+async function runLeg(leg, proxyUrl, workDir) {
+  const expected = readExpectedFailures(leg.expectedFailuresFile);
+  const resultsDir = join(workDir, 'results', leg.id);
+  mkdirSync(resultsDir, { recursive: true });
+  const logFile = join(workDir, `suite-${leg.id}.log`);
+
+  const scenarios = await leg.listScenarios(leg, logFile);
+  let selected = scenarios;
+  if (options.scenario !== undefined) {
+    if (!scenarios.has(options.scenario)) {
+      say(`leg ${leg.id}: does not run ${options.scenario}; skipped`);
+      return { ok: true, ran: false };
+    }
+    selected = new Map([[options.scenario, scenarios.get(options.scenario)]]);
+  }
+
+  const suiteArgs = [
+    'server',
+    '--url',
+    proxyUrl,
+    '--output-dir',
+    resultsDir,
+    ...leg.suiteArgs(options.scenario),
+  ];
+  say(
+    `leg ${leg.id}: suite ${leg.version} ${leg.suiteArgs(options.scenario).join(' ')} ` +
+      `(${selected.size} scenario(s)); its output goes to ${options.keep ? logFile : basename(logFile)}`,
+  );
+  const started = Date.now();
+  const suiteExit = await runSuite(leg, suiteArgs, logFile);
+  if (interrupted) return { ok: false, ran: true };
+  say(`leg ${leg.id}: done in ${((Date.now() - started) / 1000).toFixed(1)} s (suite exit ${suiteExit})`);
+
+  const ok = report(leg, selected, readResults(resultsDir), expected);
+  if (ok && suiteExit !== 0 && Object.keys(expected).length === 0) {
+    // Every scenario passed by our reading, yet the suite says otherwise: do not trust a green table.
+    say(
+      `leg ${leg.id}: the suite exited ${suiteExit} although every scenario passed; see ${basename(logFile)} (--keep)`,
+    );
+    return { ok: false, ran: true };
+  }
+  return { ok, ran: true };
+}
+
 // ---------- main ----------
 
 async function main() {
-  for (const file of [SUITE_CLI, GATEWAY_MAIN]) {
+  const legs = LEGS.filter((leg) => options.leg === undefined || leg.id === options.leg);
+  for (const file of [...legs.map((leg) => leg.cli), GATEWAY_MAIN]) {
     if (!existsSync(file)) throw new Error(`${file} is missing: run npm install and npx tsc -b first`);
   }
-  const expected = readExpectedFailures();
+  for (const leg of legs) {
+    assertSuiteVersion(leg);
+    readExpectedFailures(leg.expectedFailuresFile); // a malformed file fails before anything starts
+  }
 
   // mkdtemp creates the directory 0700; the data dir inside is created 0700 as well.
   const workDir = mkdtempSync(join(tmpdir(), 'briefcase-conformance-'));
   const dataDir = join(workDir, 'data');
-  const resultsDir = join(workDir, 'results');
   mkdirSync(dataDir, { mode: 0o700 });
-  mkdirSync(resultsDir);
   const logs = {
     daemon: join(workDir, 'briefcased.log'),
     gateway: join(workDir, 'gateway.log'),
-    suite: join(workDir, 'suite.log'),
   };
   cleanups.push(() => {
     if (options.keep) {
       rmSync(dataDir, { recursive: true, force: true });
-      say(`kept ${workDir} (logs and results/*/checks.json)`);
+      say(`kept ${workDir} (logs and results/<leg>/*/checks.json)`);
     } else {
       rmSync(workDir, { recursive: true, force: true });
     }
@@ -496,35 +651,23 @@ async function main() {
   await assertGatewayRequiresToken(gateway.port);
   say(`gateway on 127.0.0.1:${gateway.port}, auth proxy ${proxy.url}`);
 
-  const scenarios = await listScenarios(logs.suite);
-  if (options.scenario !== undefined && !scenarios.has(options.scenario)) {
+  // The legs run one after the other: they share the fixture server, whose logging level and
+  // subscriptions one scenario sets and another could observe.
+  let ok = true;
+  let ran = 0;
+  for (const leg of legs) {
+    const result = await runLeg(leg, proxy.url, workDir);
+    if (interrupted) return 130;
+    ok &&= result.ok;
+    if (result.ran) ran++;
+  }
+  if (ran === 0) {
     throw new Error(
-      `unknown scenario ${JSON.stringify(options.scenario)}; known: ${[...scenarios.keys()].join(', ')}`,
+      `no leg runs the scenario ${JSON.stringify(options.scenario)} (see \`conformance list\`)`,
     );
   }
-  const selected = options.scenario
-    ? new Map([[options.scenario, scenarios.get(options.scenario)]])
-    : scenarios;
-
-  // 0.1.16 has no --requirements option; --spec-version only narrows the scenario list, and every
-  // server scenario is tagged 2025-11-25, so one run of the whole suite covers it (the table shows
-  // each scenario's spec versions).
-  const suiteArgs = ['server', '--url', proxy.url, '--output-dir', resultsDir];
-  suiteArgs.push(...(options.scenario ? ['--scenario', options.scenario] : ['--suite', 'all']));
-  say(
-    `running the suite (${selected.size} scenario(s)); its output goes to ${options.keep ? logs.suite : 'suite.log'}`,
-  );
-  const suiteExit = await runSuite(suiteArgs, logs.suite);
-  if (interrupted) return 130;
-
-  const ok = report(selected, readResults(resultsDir), expected);
   if (!options.keep && !ok)
     say('rerun with --keep to inspect the logs and the full checks.json of each scenario');
-  if (ok && suiteExit !== 0 && Object.keys(expected).length === 0) {
-    // Every scenario passed by our reading, yet the suite says otherwise: do not trust a green table.
-    say(`the suite exited ${suiteExit} although every scenario passed; see suite.log (--keep)`);
-    return 1;
-  }
   return ok ? 0 : 1;
 }
 

@@ -6,8 +6,9 @@
  * test://static-text, test_simple_prompt, ...). Briefcase is a gateway, not a server with content of
  * its own, so run.mjs registers this process as the remote server `conformance` (prefix off) and the
  * suite reaches these fixtures through gateway -> briefcased -> here. Every fixture returns exactly what
- * its scenario in @modelcontextprotocol/conformance 0.1.16 checks, nothing more clever: when a scenario
- * fails, the cause is on the path between the suite and this file, not in here.
+ * its scenario checks in @modelcontextprotocol/conformance 0.1.16 and 0.2.0-alpha.12 (the two legs of
+ * run.mjs; where they differ, the newer one's fixture, which the older checks accept too), nothing
+ * more clever: when a scenario fails, the cause is on the path between the suite and this file.
  *
  * Written with the low-level `Server` so every wire field (raw JSON Schema 2020-12 input schemas,
  * legacy `enumNames`) is sent exactly as written here, with no schema library in between.
@@ -50,12 +51,19 @@ const errorResult = (message) => ({ isError: true, content: [text(message)] });
 
 // ---------- tools ----------
 
-/** SEP-1613: a raw 2020-12 schema whose `$schema`, `$defs` and `additionalProperties` must survive. */
+/**
+ * SEP-1613 and SEP-2106: a raw 2020-12 schema whose keywords must all survive the trip to the
+ * client: `$schema`, `$defs` (with an `$anchor` inside), `additionalProperties` (SEP-1613, checked
+ * by both suite versions), and the composition (`allOf`/`anyOf`) and conditional (`if`/`then`/
+ * `else`) keywords (SEP-2106, checked by 0.2.0-alpha.12: SKIPPED when absent at 2025-11-25, so they
+ * are here to make it verify them). Exactly the schema the alpha's scenario describes.
+ */
 const JSON_SCHEMA_2020_12_INPUT = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object',
   $defs: {
     address: {
+      $anchor: 'addressDef',
       type: 'object',
       properties: { street: { type: 'string' }, city: { type: 'string' } },
     },
@@ -63,7 +71,15 @@ const JSON_SCHEMA_2020_12_INPUT = {
   properties: {
     name: { type: 'string' },
     address: { $ref: '#/$defs/address' },
+    contactMethod: { type: 'string', enum: ['phone', 'email'] },
+    phone: { type: 'string' },
+    email: { type: 'string' },
   },
+  allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+  if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+  // biome-ignore lint/suspicious/noThenProperty: the JSON Schema keyword; this object is never awaited.
+  then: { required: ['phone'] },
+  else: { required: ['email'] },
   additionalProperties: false,
 };
 
@@ -128,7 +144,7 @@ const TOOLS = [
   },
   {
     name: 'json_schema_2020_12_tool',
-    description: 'Has a JSON Schema 2020-12 input schema with $schema, $defs and additionalProperties',
+    description: 'Tool with JSON Schema 2020-12 features',
     inputSchema: JSON_SCHEMA_2020_12_INPUT,
   },
 ];

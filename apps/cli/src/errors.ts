@@ -10,6 +10,8 @@ export const EXIT = {
   usage: 2,
   daemonUnavailable: 3,
   chainBroken: 15,
+  /** Ctrl-C ended a wait (128 + SIGINT, as shells report it). */
+  interrupted: 130,
 } as const;
 
 /** A mistake in how the CLI was invoked (exit 2). Nothing was sent to the daemon. */

@@ -109,8 +109,10 @@ describe('briefcase mcp', () => {
   it('list and show describe the server and its tools', async () => {
     const list = await cli('mcp', 'list');
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/^NAME\s+TRANSPORT\s+TOOLS\s+STATUS\s+TARGET$/m);
-    expect(list.stdout).toMatch(/^everything\s+stdio\s+\d+ active, 0 quarantined\s+connected\s+\S+node /m);
+    expect(list.stdout).toMatch(/^NAME\s+TRANSPORT\s+TOOLS\s+STATUS\s+AUTH\s+TARGET$/m);
+    expect(list.stdout).toMatch(
+      /^everything\s+stdio\s+\d+ active, 0 quarantined\s+connected\s+none\s+\S+node /m,
+    );
     const json = await cliJson<{ servers: ServerOut[] }>('mcp', 'list');
     expect(json.body.servers.map((s) => [s.name, s.envNames])).toEqual([['everything', ['X', 'Y']]]);
 
@@ -121,6 +123,7 @@ describe('briefcase mcp', () => {
     expect(show.stdout).toMatch(/^env\s+X, Y$/m);
     expect(show.stdout).toMatch(/^trust annotations\s+no /m);
     expect(show.stdout).toMatch(/^timeout\s+30 s \(default\)$/m);
+    expect(show.stdout).toMatch(/^authorization\s+none \(local stdio server\)$/m);
     expect((await cliJson<{ server: ServerOut }>('mcp', 'show', 'everything')).body.server.timeoutMs).toBe(
       null,
     );

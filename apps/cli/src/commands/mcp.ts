@@ -13,6 +13,7 @@ import { UsageError } from '../errors.js';
 import { formatTable, inlineSafe, plural, shellQuote, usd } from '../output.js';
 import { parseMillisecondsFlag, parseUsdFlag } from '../parse.js';
 import { CommandSplitError, splitCommand } from '../split-command.js';
+import { authCompact, authRows, printAuthorization, registerMcpAuth } from './mcp-auth.js';
 
 interface AddOptions {
   url?: string;
@@ -130,10 +131,10 @@ function target(server: McpServerView): string {
   return (server.command ?? []).map(shellQuote).join(' ');
 }
 
+/** Connection state; the authorization has its own column (list) and block (show). */
 function statusText(server: McpServerView): string {
-  const { connected, lastError, authorization } = server.status;
+  const { connected, lastError } = server.status;
   const parts = [connected ? 'connected' : 'not connected'];
-  if (authorization === 'oauth_required') parts.push('sign-in required');
   if (lastError) parts.push(`last error: ${lastError}`);
   return parts.join('; ');
 }
@@ -162,14 +163,6 @@ function printFlagWarnings(ctx: CommandContext, tools: McpToolView[]): void {
     ctx.io.err(`  ${inlineSafe(tool.name)}\n`);
     for (const flag of tool.flags) ctx.io.err(`    - ${inlineSafe(flag)}\n`);
   }
-}
-
-function printAuthorization(ctx: CommandContext, server: McpServerView): void {
-  if (server.status.authorization !== 'oauth_required') return;
-  ctx.io.err(
-    `authorization: ${inlineSafe(server.name)} needs a person to sign in before its tools can be listed or called;\n` +
-      `  sign in with \`briefcase${ctx.prefix} mcp login ${shellQuote(server.name)}\` (coming with OAuth support).\n`,
-  );
 }
 
 /** "5 s", "0.5 s"; "30 s (default)" for a server without its own timeout (or a daemon without the field). */
@@ -216,11 +209,13 @@ function reviewLines(tool: McpToolView): string[] {
   return lines;
 }
 
-/** `briefcase mcp add|list|show|remove|refresh|review`. */
+/** `briefcase mcp add|list|show|remove|refresh|review|login|logout`. */
 export function registerMcp(program: Command, act: ActionFactory): void {
   const mcp = program
     .command('mcp')
-    .description('register remote MCP servers and review their tools (pinned definitions, quarantine)');
+    .description(
+      'register remote MCP servers, sign in to them, and review their tools (pinned definitions, quarantine)',
+    );
 
   mcp
     .command('add')
@@ -303,8 +298,15 @@ export function registerMcp(program: Command, act: ActionFactory): void {
         }
         ctx.io.out(
           formatTable(
-            ['NAME', 'TRANSPORT', 'TOOLS', 'STATUS', 'TARGET'],
-            servers.map((s) => [s.name, s.transport, toolCounts(s), statusText(s), target(s)]),
+            ['NAME', 'TRANSPORT', 'TOOLS', 'STATUS', 'AUTH', 'TARGET'],
+            servers.map((s) => [
+              s.name,
+              s.transport,
+              toolCounts(s),
+              statusText(s),
+              authCompact(s),
+              target(s),
+            ]),
           ),
         );
         return 0;
@@ -338,6 +340,7 @@ export function registerMcp(program: Command, act: ActionFactory): void {
           ['timeout', timeoutText(server.timeoutMs)],
           ['added', server.createdAt],
           ['status', statusText(server)],
+          ...authRows(ctx, server),
           ['tools', toolCounts(server)],
         );
         ctx.io.out(formatTable(['', ''], rows).split('\n').slice(1).join('\n'));
@@ -348,7 +351,6 @@ export function registerMcp(program: Command, act: ActionFactory): void {
           );
         }
         printFlagWarnings(ctx, server.tools);
-        printAuthorization(ctx, server);
         return 0;
       }),
     );
@@ -450,4 +452,6 @@ export function registerMcp(program: Command, act: ActionFactory): void {
         return 0;
       }),
     );
+
+  registerMcpAuth(mcp, act, mcpHints);
 }

@@ -171,10 +171,17 @@ describe('a remote MCP server protected with OAuth', () => {
         state: 'oauth_required',
         reason: 'insufficient_scope: mcp:admin',
       });
+      // A plain login now asks for the missing scope too (no --scope needed).
+      await signIn();
+      expect((await bc.admin.getMcpServer('secure')).auth.scope?.split(' ')).toContain('mcp:admin');
+      const allowed = await eventually(async () => {
+        const r = await call('secure__whoami');
+        return r.isError ? undefined : r;
+      });
+      expect(text(allowed)).toBe('you are alice');
     } finally {
       mcp.state.requiredScope = undefined;
     }
-    await signIn();
   });
 
   it('treats a grant the provider dropped (invalid_grant on refresh) as signed out, and drops the tokens', async () => {

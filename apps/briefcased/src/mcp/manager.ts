@@ -280,8 +280,7 @@ export function createMcpManager(deps: McpManagerDeps) {
       status: {
         connected: status.connected,
         lastError: status.lastError,
-        authorization:
-          authRequired.has(server.name) && auth.state === 'authorized' ? 'oauth_required' : auth.state,
+        authorization: auth.state,
       },
       auth,
       tools: store.tools(server.name).map((r) => ({

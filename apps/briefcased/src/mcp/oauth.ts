@@ -34,6 +34,19 @@ import type { Db } from '../db/open.js';
 const tokensId = (server: string) => `mcp.${server}.oauth.tokens`;
 const clientId = (server: string) => `mcp.${server}.oauth.client`;
 
+/**
+ * After a 403 `insufficient_scope`, a new login asks for what was granted plus what the server said
+ * was missing (RFC 6750 §3.1), so a plain `briefcase mcp login NAME` is enough.
+ */
+function stepUpScope(previous: OAuthRecord | undefined): string | undefined {
+  const missing = previous?.reason?.startsWith('insufficient_scope: ')
+    ? previous.reason.slice('insufficient_scope: '.length)
+    : undefined;
+  if (!missing) return undefined;
+  const scopes = new Set([...(previous?.scope ?? '').split(' '), ...missing.split(' ')].filter(Boolean));
+  return [...scopes].join(' ');
+}
+
 /** How long a login waits for the browser to come back. */
 export const LOGIN_TIMEOUT_MS = 5 * 60_000;
 /** Longest `waitMs` of a login status request. */
@@ -320,14 +333,20 @@ export function createMcpAuth(deps: McpAuthDeps) {
           });
       await secrets.put(clientId(server.name), JSON.stringify(client));
 
+      // One DPoP key serves every server; ES256 is the algorithm authorization servers support most.
       const advertised = as.dpop_signing_alg_values_supported ?? [];
-      const algorithm = advertised.includes('EdDSA') ? 'EdDSA' : 'ES256';
       const signer: Signer | undefined =
-        advertised.length > 0 ? await keys.ensure('dpop', algorithm) : undefined;
-      const binding = chooseTokenBinding(as, signer);
+        advertised.length > 0 ? await keys.ensure('dpop', 'ES256') : undefined;
+      const binding: ReturnType<typeof chooseTokenBinding> =
+        advertised.length === 0
+          ? { tokenType: 'Bearer', reason: 'dpop_not_advertised' }
+          : chooseTokenBinding(as, signer);
       const dpop = binding.tokenType === 'DPoP' ? binding.dpop : undefined;
       const scope =
-        input.scope ?? challenge.scope ?? discovered.metadata.scopes_supported?.join(' ') ?? undefined;
+        input.scope ??
+        stepUpScope(previous) ??
+        challenge.scope ??
+        discovered.metadata.scopes_supported?.join(' ');
       const request = await buildAuthorizationRequest(as, client, {
         redirectUri: listener.redirectUri,
         ...(scope ? { scope } : {}),

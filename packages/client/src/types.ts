@@ -80,20 +80,6 @@ export interface ChannelCapabilities {
   roots?: boolean;
 }
 
-/** An event on an agent session's channel. Every field but `type` and `id` comes from a remote server. */
-export type ChannelEvent =
-  | { type: 'channel'; id: string }
-  | { type: 'request'; id: string; server: string; method: string; params: Record<string, unknown> }
-  | { type: 'cancel'; id: string }
-  | { type: 'notification'; server: string; method: string; params: Record<string, unknown> }
-  | { type: 'progress'; ref: string; progress: number; total?: number; message?: string }
-  | { type: 'end'; ref: string };
-
-/** The answer to a `request` channel event: an MCP result or a JSON-RPC error. */
-export type ChannelAnswer =
-  | { result: Record<string, unknown> }
-  | { error: { code: number; message: string; data?: unknown } };
-
 /** The MCP requests other than tools that the daemon relays for the agent. */
 export type RelayMethod =
   | 'resources/list'
@@ -237,6 +223,8 @@ export type PolicyValidation = { ok: true; policyIds: string[] } | { ok: false; 
 
 export type {
   AddMcpServerInput,
+  ChannelAnswer,
+  ChannelEvent,
   McpAuthView,
   McpLoginView,
   McpServerSettings,

@@ -14,6 +14,8 @@ export type {
   Approval,
   ApprovalState,
   CallOutcome,
+  ChannelAnswer,
+  ChannelEvent,
   DecisionKind,
   DecisionReason,
   JsonSchema,

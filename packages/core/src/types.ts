@@ -176,3 +176,21 @@ export interface McpServerView extends McpServerSettings {
   auth: McpAuthView;
   tools: McpToolView[];
 }
+
+/**
+ * An event on an agent session's channel (`GET /v1/mcp/channel`, one server-sent event each:
+ * `event: type`, `data: JSON` of the other fields). Every field but `type`, `id` and `ref` comes
+ * from a remote server: hostile data.
+ */
+export type ChannelEvent =
+  | { type: 'channel'; id: string }
+  | { type: 'request'; id: string; server: string; method: string; params: Record<string, unknown> }
+  | { type: 'cancel'; id: string }
+  | { type: 'notification'; server: string; method: string; params: Record<string, unknown> }
+  | { type: 'progress'; ref: string; progress: number; total?: number; message?: string }
+  | { type: 'end'; ref: string };
+
+/** The agent's answer to a `request` channel event: an MCP result, or a JSON-RPC error. */
+export type ChannelAnswer =
+  | { result: Record<string, unknown> }
+  | { error: { code: number; message: string; data?: unknown } };

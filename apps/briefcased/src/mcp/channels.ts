@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BriefcaseError } from '@briefcase/core';
+import { BriefcaseError, type ChannelAnswer, type ChannelEvent } from '@briefcase/core';
 
 /**
  * What an agent's MCP client can answer, as the gateway saw it in `initialize`: a server's request
@@ -11,19 +11,7 @@ export interface ChannelCapabilities {
   roots: boolean;
 }
 
-/** An event for the gateway, sent as one server-sent event (`event: type`, `data: JSON`). */
-export type ChannelEvent =
-  | { type: 'channel'; id: string }
-  | { type: 'request'; id: string; server: string; method: string; params: Record<string, unknown> }
-  | { type: 'cancel'; id: string }
-  | { type: 'notification'; server: string; method: string; params: Record<string, unknown> }
-  | { type: 'progress'; ref: string; progress: number; total?: number; message?: string }
-  | { type: 'end'; ref: string };
-
-/** The agent's answer to a server's request: an MCP result, or a JSON-RPC error. */
-export type ChannelAnswer =
-  | { result: Record<string, unknown> }
-  | { error: { code: number; message: string; data?: unknown } };
+export type { ChannelAnswer, ChannelEvent };
 
 /** Ties one call or relayed request to the channel of the gateway session it came from. */
 export interface ChannelBinding {

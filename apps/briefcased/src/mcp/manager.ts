@@ -24,7 +24,7 @@ import type { ToolRegistry } from '../tools/registry.js';
 import type { ToolSpec } from '../tools/types.js';
 import { traceContextMeta } from '../trace-context.js';
 import type { ChannelHub } from './channels.js';
-import type { LoginInput, McpAuth } from './oauth.js';
+import { type LoginInput, type McpAuth, noAuthView } from './oauth.js';
 
 /** The registry provider id under which every remote tool is published. */
 export const MCP_PROVIDER_ID = 'mcp';
@@ -265,16 +265,8 @@ export function createMcpManager(deps: McpManagerDeps) {
 
   function view(server: McpServerRecord): McpServerView {
     const status = pool.status(server.name);
-    const auth = deps.auth?.view(server.name, authRequired.has(server.name)) ?? {
-      state: authRequired.has(server.name) ? 'oauth_required' : 'none',
-      reason: null,
-      issuer: null,
-      scope: null,
-      tokenType: null,
-      bearerReason: null,
-      expiresAt: null,
-      clientSource: null,
-    };
+    const needsLogin = authRequired.has(server.name);
+    const auth = deps.auth?.view(server.name, needsLogin) ?? noAuthView(needsLogin);
     return {
       ...server,
       status: {

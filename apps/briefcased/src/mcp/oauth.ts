@@ -47,6 +47,20 @@ function stepUpScope(previous: OAuthRecord | undefined): string | undefined {
   return [...scopes].join(' ');
 }
 
+/** The authorization view of a server nobody signed in to: it needs a sign-in when it answered 401. */
+export function noAuthView(needsLogin: boolean): AuthView {
+  return {
+    state: needsLogin ? 'oauth_required' : 'none',
+    reason: needsLogin ? 'the server answered 401' : null,
+    issuer: null,
+    scope: null,
+    tokenType: null,
+    bearerReason: null,
+    expiresAt: null,
+    clientSource: null,
+  };
+}
+
 /** How long a login waits for the browser to come back. */
 export const LOGIN_TIMEOUT_MS = 5 * 60_000;
 /** Longest `waitMs` of a login status request. */
@@ -502,18 +516,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
 
   function view(server: string, needsLogin: boolean): AuthView {
     const record = store.get(server);
-    if (!record) {
-      return {
-        state: needsLogin ? 'oauth_required' : 'none',
-        reason: needsLogin ? 'the server answered 401' : null,
-        issuer: null,
-        scope: null,
-        tokenType: null,
-        bearerReason: null,
-        expiresAt: null,
-        clientSource: null,
-      };
-    }
+    if (!record) return noAuthView(needsLogin);
     return {
       state: record.state,
       reason: record.reason,

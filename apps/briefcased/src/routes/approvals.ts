@@ -6,8 +6,7 @@ import type { ApprovalStore } from '../db/approvals.js';
 import type { Db } from '../db/open.js';
 import type { ApprovalEvents } from '../events.js';
 import { errorResponses, ref } from '../schemas.js';
-
-const SSE_PING_MS = 15_000;
+import { openSse } from './sse.js';
 
 /** What the approval routes read and write; a decision and its receipt share one transaction. */
 export interface ApprovalRouteDeps {
@@ -110,26 +109,10 @@ export function registerApprovalRoutes(app: FastifyInstance, deps: ApprovalRoute
         response: { 200: { type: 'string', description: 'text/event-stream' }, ...errorResponses(401, 403) },
       },
     },
-    (request, reply) => {
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      const write = (event: string, data: unknown) =>
-        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      write('snapshot', { approvals: deps.approvals.list('pending', 1000) });
-      const unsubscribe = deps.events.subscribe((event) => write('approval', event));
-      const ping = setInterval(() => res.write(': ping\n\n'), SSE_PING_MS);
-      const stop = () => {
-        clearInterval(ping);
-        unsubscribe();
-      };
-      request.raw.on('close', stop);
-      res.on('error', stop);
+    (_request, reply) => {
+      const stream = openSse(reply);
+      stream.send('snapshot', { approvals: deps.approvals.list('pending', 1000) });
+      stream.onClose(deps.events.subscribe((event) => stream.send('approval', event)));
     },
   );
 

@@ -6,6 +6,7 @@ import type { ChannelAnswer, ChannelBinding, ChannelEvent, ChannelHub } from '..
 import { AGENT_RELAY_METHODS, type AgentRelayMethod, type Relay } from '../mcp/relay.js';
 import { errorResponses } from '../schemas.js';
 import { callerTraceContext } from '../trace-context.js';
+import { openSse } from './sse.js';
 
 /** What the relay routes drive. */
 export interface RelayRouteDeps {
@@ -13,7 +14,6 @@ export interface RelayRouteDeps {
   channels: ChannelHub;
 }
 
-const SSE_PING_MS = 15_000;
 const ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' };
 const CAPABILITIES = ['sampling', 'elicitation', 'roots'] as const;
 
@@ -87,30 +87,11 @@ export function registerRelayRoutes(app: FastifyInstance, deps: RelayRouteDeps):
         elicitation: asked.has(CAPABILITIES[1]),
         roots: asked.has(CAPABILITIES[2]),
       };
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      const send = (event: ChannelEvent) => {
-        const { type, ...data } = event;
-        if (!res.destroyed) res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
-      };
-      const id = deps.channels.open(capabilities, send);
-      const ping = setInterval(() => res.write(': ping\n\n'), SSE_PING_MS);
-      let closed = false;
-      const stop = () => {
-        if (closed) return;
-        closed = true;
-        clearInterval(ping);
-        deps.relay.closeChannel(id);
-      };
-      request.raw.on('close', stop);
-      res.on('close', stop);
-      res.on('error', stop);
+      const stream = openSse(reply);
+      const id = deps.channels.open(capabilities, ({ type, ...data }: ChannelEvent) =>
+        stream.send(type, data),
+      );
+      stream.onClose(() => deps.relay.closeChannel(id));
     },
   );
 

@@ -78,7 +78,7 @@ it('has no code path to the admin API', () => {
   for (const file of readdirSync(srcDir)) {
     const source = readFileSync(new URL(file, srcDir), 'utf8');
     expect(source, file).not.toMatch(
-      /\.(approve|deny|listApprovals|addMcpServer|removeMcpServer|refreshMcpServer|reviewMcpServer|listMcpServers|getMcpServer|receiptHead|listKeys|rotateKey|getApproval|watchApprovals|setPolicy|validatePolicy|getPolicy|setBudget|listBudgets|listReceipts|verifyReceipts|exportReceipts|exportReceiptLines|status)\(/,
+      /\.(approve|deny|listApprovals|addMcpServer|removeMcpServer|refreshMcpServer|reviewMcpServer|listMcpServers|getMcpServer|receiptHead|listKeys|rotateKey|startMcpLogin|getMcpLogin|logoutMcpServer|getApproval|watchApprovals|setPolicy|validatePolicy|getPolicy|setBudget|listBudgets|listReceipts|verifyReceipts|exportReceipts|exportReceiptLines|status)\(/,
     );
     expect(source, file).not.toMatch(/role:\s*'admin'|admin\.token/);
   }

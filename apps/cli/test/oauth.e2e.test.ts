@@ -284,12 +284,14 @@ describe('briefcase mcp login / logout against a real authorization server', () 
     }
   });
 
-  it('Ctrl-C stops waiting (exit 130) and says the daemon still accepts the sign-in', async () => {
-    const { running } = await login(['--no-browser'], { browser: 'none' });
+  it('Ctrl-C cancels the login (exit 130): the daemon stops listening for the browser', async () => {
+    const { running, redirectUri } = await login(['--no-browser'], { browser: 'none' });
     running.child.kill('SIGINT');
     const result = await running.exited;
     expect(result.code).toBe(130);
-    expect(result.stderr).toMatch(/^stopped waiting\. The daemon still accepts the sign-in until /m);
+    expect(result.stderr).toMatch(/^login cancelled: the daemon no longer waits for the browser/m);
+    // The redirect listener is closed: a late browser reaches nothing.
+    await expect(fetch(`${redirectUri}?code=x&state=y`)).rejects.toThrow();
   });
 
   it('never printed a token or the client secret', async () => {

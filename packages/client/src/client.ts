@@ -169,6 +169,8 @@ export interface BriefcaseClient {
   startMcpLogin(name: string, input?: McpLoginInput, options?: RequestOptions): Promise<McpLogin>;
   /** A login's state; with `waitMs` (≤ 120000) the daemon waits that long for it to finish. */
   getMcpLogin(id: string, options?: RequestOptions & { waitMs?: number }): Promise<McpLogin>;
+  /** Cancels a pending login (its redirect listener closes); a finished one is returned as it is. */
+  cancelMcpLogin(id: string, options?: RequestOptions): Promise<McpLogin>;
   /** Revokes (unless `localOnly`) and forgets a remote server's tokens. */
   logoutMcpServer(name: string, options?: RequestOptions & { localOnly?: boolean }): Promise<McpLogoutResult>;
   /**
@@ -854,6 +856,13 @@ export function createClient(options: ClientOptions = {}): BriefcaseClient {
           path: `/v1/mcp/logins/${pathSegment(id, 'login id')}${opts.waitMs === undefined ? '' : `?waitMs=${Math.trunc(opts.waitMs)}`}`,
           signal: opts.signal,
         },
+        'login',
+        isLogin,
+      ),
+
+    cancelMcpLogin: (id, opts = {}) =>
+      field(
+        { method: 'DELETE', path: `/v1/mcp/logins/${pathSegment(id, 'login id')}`, signal: opts.signal },
         'login',
         isLogin,
       ),

@@ -134,6 +134,8 @@ export interface McpAuthView {
   expiresAt: string | null;
   /** How the client identified itself: `preregistered`, `metadata_document`, `dynamic_registration`. */
   clientSource: string | null;
+  /** Per-server quirks set at login (they stay for later logins until set otherwise). */
+  quirks: { omitResource: boolean; oidcOnly: boolean; noDynamicRegistration: boolean };
 }
 
 /** A login started with `POST /v1/mcp/servers/{name}/login`. */

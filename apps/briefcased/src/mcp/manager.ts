@@ -504,6 +504,12 @@ export function createMcpManager(deps: McpManagerDeps) {
       return deps.auth.startLogin(requireServer(name), input);
     },
 
+    /** Cancels a pending login. */
+    cancelLogin(id: string) {
+      if (!deps.auth) throw new BriefcaseError('not_found', 'No such login.');
+      return deps.auth.cancelLogin(id);
+    },
+
     /** A login's state, waiting up to `waitMs` for it to finish. */
     loginStatus(id: string, waitMs: number, signal?: AbortSignal) {
       if (!deps.auth) throw new BriefcaseError('not_found', 'No such login.');

@@ -58,6 +58,7 @@ export function noAuthView(needsLogin: boolean): AuthView {
     bearerReason: null,
     expiresAt: null,
     clientSource: null,
+    quirks: { omitResource: false, oidcOnly: false, noDynamicRegistration: false },
   };
 }
 
@@ -120,6 +121,8 @@ export function createMcpAuth(deps: McpAuthDeps) {
   const http = deps.fetch ? { fetch: deps.fetch } : undefined;
   const live = new Map<string, Live>();
   const logins = new Map<string, LoginView>();
+  /** Closes the redirect listener of a pending login (cancel). */
+  const cancels = new Map<string, () => Promise<void>>();
   const loginEvents = new EventEmitter();
   loginEvents.setMaxListeners(0);
 
@@ -288,7 +291,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
 
   function finishLogin(id: string, patch: Partial<LoginView>): void {
     const login = logins.get(id);
-    if (!login) return;
+    if (login?.state !== 'pending') return;
     const next = { ...login, ...patch };
     delete next.authorizationUrl;
     logins.set(id, next);
@@ -378,6 +381,13 @@ export function createMcpAuth(deps: McpAuthDeps) {
         expiresAt: new Date(now() + LOGIN_TIMEOUT_MS).toISOString(),
       };
       logins.set(id, view);
+      cancels.set(id, async () => {
+        finishLogin(id, {
+          state: 'failed',
+          error: { code: 'oauth_required', reason: 'cancelled', message: 'The login was cancelled.' },
+        });
+        await listener.close();
+      });
       const record: OAuthRecord = {
         ...emptyOAuthRecord(server.name, now(), quirks),
         issuer: as.issuer,
@@ -439,6 +449,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
             error: { code: e.code, ...(reason ? { reason } : {}), message: e.message },
           });
         } finally {
+          cancels.delete(id);
           await listener.close();
         }
       })();
@@ -467,6 +478,18 @@ export function createMcpAuth(deps: McpAuthDeps) {
       loginEvents.on(id, done);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /**
+   * Cancels a pending login: its redirect listener closes, so a late browser redirect reaches
+   * nothing. A login that already finished is left as it is.
+   */
+  async function cancelLogin(id: string): Promise<LoginView> {
+    const login = logins.get(id);
+    if (!login)
+      throw new BriefcaseError('not_found', 'No such login (it finished long ago, or the daemon restarted).');
+    await cancels.get(id)?.();
+    return logins.get(id) as LoginView;
   }
 
   /**
@@ -526,6 +549,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
       bearerReason: record.bearerReason,
       expiresAt: record.expiresAtMs === null ? null : new Date(record.expiresAtMs).toISOString(),
       clientSource: record.clientSource,
+      quirks: { ...record.quirks },
     };
   }
 
@@ -536,7 +560,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
     return { method: record.tokenType === 'DPoP' ? 'oauth_dpop' : 'oauth_bearer', scope: record.scope };
   }
 
-  return { fetchFor, startLogin, loginStatus, logout, forget, view, receiptAuth };
+  return { fetchFor, startLogin, loginStatus, cancelLogin, logout, forget, view, receiptAuth };
 }
 
 /** The OAuth manager of a daemon. */

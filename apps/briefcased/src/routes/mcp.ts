@@ -52,8 +52,27 @@ const authView = {
     bearerReason: nullableString,
     expiresAt: nullableString,
     clientSource: nullableString,
+    quirks: {
+      type: 'object',
+      properties: {
+        omitResource: { type: 'boolean' },
+        oidcOnly: { type: 'boolean' },
+        noDynamicRegistration: { type: 'boolean' },
+      },
+      required: ['omitResource', 'oidcOnly', 'noDynamicRegistration'],
+    },
   },
-  required: ['state', 'reason', 'issuer', 'scope', 'tokenType', 'bearerReason', 'expiresAt', 'clientSource'],
+  required: [
+    'state',
+    'reason',
+    'issuer',
+    'scope',
+    'tokenType',
+    'bearerReason',
+    'expiresAt',
+    'clientSource',
+    'quirks',
+  ],
 };
 
 const loginView = {
@@ -215,6 +234,22 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
         login: await deps.mcp.loginStatus((request.params as { id: string }).id, waitMs, closed.signal),
       };
     },
+  );
+
+  app.delete(
+    '/v1/mcp/logins/:id',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        summary: 'Cancel a pending login: its loopback redirect listener closes',
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
+        response: {
+          200: { type: 'object', properties: { login: loginView }, required: ['login'] },
+          ...errorResponses(401, 403, 404),
+        },
+      },
+    },
+    async (request) => ({ login: await deps.mcp.cancelLogin((request.params as { id: string }).id) }),
   );
 
   app.post(

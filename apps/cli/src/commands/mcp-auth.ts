@@ -24,6 +24,24 @@ interface LoginOptions {
   dynamicRegistration: boolean;
 }
 
+function quirksOf(raw: unknown): McpAuthView['quirks'] {
+  const q = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  return {
+    omitResource: q.omitResource === true,
+    oidcOnly: q.oidcOnly === true,
+    noDynamicRegistration: q.noDynamicRegistration === true,
+  };
+}
+
+/** The login flags of the quirks that are on, e.g. `--omit-resource`. */
+function quirkFlags(quirks: McpAuthView['quirks']): string[] {
+  return [
+    ...(quirks.omitResource ? ['--omit-resource'] : []),
+    ...(quirks.oidcOnly ? ['--oidc-only'] : []),
+    ...(quirks.noDynamicRegistration ? ['--no-dynamic-registration'] : []),
+  ];
+}
+
 /** A server's authorization as shown; tolerates a daemon that sends no or a malformed `auth`. */
 function authOf(server: McpServerView): McpAuthView & { needsLogin: boolean } {
   const raw = (server as { auth?: unknown }).auth;
@@ -42,6 +60,7 @@ function authOf(server: McpServerView): McpAuthView & { needsLogin: boolean } {
     bearerReason: text(auth.bearerReason),
     expiresAt: text(auth.expiresAt),
     clientSource: text(auth.clientSource),
+    quirks: quirksOf(auth.quirks),
     // Without a stored grant, the server's own 401 is what says a sign-in is needed. With one, the
     // grant's state decides: a rejected token already turned it to oauth_required, and the live flag
     // lags behind a fresh login until the daemon has reconnected.
@@ -147,6 +166,7 @@ export function authRows(ctx: CommandContext, server: McpServerView): unknown[][
         '  client',
         auth.clientSource === null ? 'unknown' : (CLIENT_SOURCES[auth.clientSource] ?? auth.clientSource),
       ],
+      ...(quirkFlags(auth.quirks).length > 0 ? [['  quirks', quirkFlags(auth.quirks).join(' ')]] : []),
     ];
   }
   return [
@@ -307,7 +327,11 @@ async function waitForLogin(ctx: CommandContext, start: McpLogin): Promise<WaitO
     }
     return { kind: 'done', login };
   } catch (error) {
-    if (controller.signal.aborted) return { kind: 'interrupted', login };
+    if (controller.signal.aborted) {
+      // The daemon stops listening for the redirect too; a late browser finds nothing there.
+      const cancelled = await client.cancelMcpLogin(login.id).catch(() => login);
+      return { kind: 'interrupted', login: cancelled };
+    }
     throw error;
   } finally {
     process.removeListener('SIGINT', stop);
@@ -358,7 +382,9 @@ async function login(ctx: CommandContext, name: string, options: LoginOptions): 
   if (outcome.kind === 'interrupted') {
     if (ctx.json) printJson(ctx, { login: final });
     ctx.io.err(
-      `stopped waiting. The daemon still accepts the sign-in until ${inlineSafe(final.expiresAt)}; check with \`briefcase${ctx.prefix} mcp show ${shellQuote(name)}\`.\n`,
+      final.state === 'pending'
+        ? `stopped waiting. The daemon still accepts the sign-in until ${inlineSafe(final.expiresAt)}; check with \`briefcase${ctx.prefix} mcp show ${shellQuote(name)}\`.\n`
+        : `login cancelled: the daemon no longer waits for the browser. Run \`briefcase${ctx.prefix} mcp login ${shellQuote(name)}\` to start again.\n`,
     );
     return EXIT.interrupted;
   }

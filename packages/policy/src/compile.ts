@@ -9,9 +9,16 @@ import {
 } from '@cedar-policy/cedar-wasm/nodejs';
 import { problemFromCedar } from './cedar-errors.js';
 import { evaluateCompiled, evaluateRelayCompiled, type PolicyMeta } from './evaluate.js';
+import { memoizeDecisions } from './memo.js';
 import { CEDAR_SCHEMA } from './schema.js';
 import { byteOffsetOf, type SourceText, sourceText } from './source-text.js';
-import type { CompiledPolicy, CompileResult, PolicyProblem } from './types.js';
+import type {
+  CompiledPolicy,
+  CompileResult,
+  PolicyProblem,
+  PolicyRequest,
+  RelayPolicyRequest,
+} from './types.js';
 
 /** Policy texts larger than this are refused before Cedar sees them (the default policy is ~1.5 KB). */
 export const MAX_POLICY_TEXT_BYTES = 1024 * 1024;
@@ -176,14 +183,19 @@ export function compilePolicy(text: string): CompileResult {
 function makeCompiledPolicy(text: string, setId: string, parts: readonly PolicyPart[]): CompiledPolicy {
   const meta = new Map(parts.map((p) => [p.id, p.meta]));
   let disposed = false;
+  const target = () => ({ setId, schemaName: PREPARSED_SCHEMA_NAME, meta, disposed });
+  const evaluate = memoizeDecisions((request: PolicyRequest) => evaluateCompiled(target(), request));
+  const evaluateRelay = memoizeDecisions((request: RelayPolicyRequest) =>
+    evaluateRelayCompiled(target(), request),
+  );
   const compiled: CompiledPolicy = {
     text,
     hash: sha256Hex(text),
     policyIds: Object.freeze(parts.map((p) => p.id)) as string[],
-    evaluate: (request) =>
-      evaluateCompiled({ setId, schemaName: PREPARSED_SCHEMA_NAME, meta, disposed }, request),
+    // After dispose nothing is looked up: the memo would answer for a set that no longer exists.
+    evaluate: (request) => (disposed ? evaluateCompiled(target(), request) : evaluate(request)),
     evaluateRelay: (request) =>
-      evaluateRelayCompiled({ setId, schemaName: PREPARSED_SCHEMA_NAME, meta, disposed }, request),
+      disposed ? evaluateRelayCompiled(target(), request) : evaluateRelay(request),
     dispose: () => {
       if (disposed) return;
       disposed = true;

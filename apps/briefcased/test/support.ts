@@ -30,7 +30,8 @@ export function rawRequest(
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
     const req = httpRequest(
-      { socketPath, path: options.path, method: options.method ?? 'GET', headers },
+      // No pooled sockets: a test may restart the daemon on the same socket path.
+      { socketPath, path: options.path, method: options.method ?? 'GET', headers, agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

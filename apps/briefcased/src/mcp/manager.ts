@@ -311,6 +311,7 @@ export function createMcpManager(deps: McpManagerDeps) {
     } catch (error) {
       if (isBriefcaseError(error) && error.code === 'oauth_required') {
         authRequired.add(server.name);
+        if (store.server(server.name)) deps.auth?.noteUnauthorized(server.name);
         return null;
       }
       throw error;
@@ -443,6 +444,7 @@ export function createMcpManager(deps: McpManagerDeps) {
           clock(),
         );
       })();
+      if (!live) deps.auth?.noteUnauthorized(record.name);
       const added = requireServer(record.name);
       await reconcile(added, live ?? [], { initial: true });
       return view(added);

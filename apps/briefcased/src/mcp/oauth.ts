@@ -530,6 +530,15 @@ export function createMcpAuth(deps: McpAuthDeps) {
     return { revoked };
   }
 
+  /**
+   * Remembers that a server nobody signed in to answered 401, so `mcp show` says so after a
+   * restart too. A server with a grant is left alone: its own failures already updated it.
+   */
+  function noteUnauthorized(server: string): void {
+    if (store.get(server)) return;
+    store.save({ ...emptyOAuthRecord(server, now()), reason: 'the server answered 401' });
+  }
+
   /** Forgets everything about a removed server. */
   async function forget(server: string): Promise<void> {
     live.delete(server);
@@ -560,7 +569,17 @@ export function createMcpAuth(deps: McpAuthDeps) {
     return { method: record.tokenType === 'DPoP' ? 'oauth_dpop' : 'oauth_bearer', scope: record.scope };
   }
 
-  return { fetchFor, startLogin, loginStatus, cancelLogin, logout, forget, view, receiptAuth };
+  return {
+    fetchFor,
+    startLogin,
+    loginStatus,
+    cancelLogin,
+    logout,
+    forget,
+    noteUnauthorized,
+    view,
+    receiptAuth,
+  };
 }
 
 /** The OAuth manager of a daemon. */

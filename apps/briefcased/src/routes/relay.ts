@@ -16,6 +16,8 @@ export interface RelayRouteDeps {
 
 const ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' };
 const CAPABILITIES = ['sampling', 'elicitation', 'roots'] as const;
+/** Unread bytes on a channel past which its log and progress events are dropped. */
+export const MAX_CHANNEL_BACKLOG_BYTES = 1024 * 1024;
 
 /** The binding of a request to an open channel; undefined when none was named or it is not open. */
 export function bindingOf(
@@ -88,9 +90,13 @@ export function registerRelayRoutes(app: FastifyInstance, deps: RelayRouteDeps):
         roots: asked.has(CAPABILITIES[2]),
       };
       const stream = openSse(reply);
-      const id = deps.channels.open(capabilities, ({ type, ...data }: ChannelEvent) =>
-        stream.send(type, data),
-      );
+      const id = deps.channels.open(capabilities, ({ type, ...data }: ChannelEvent) => {
+        // A server flooding logs or progress must not grow the daemon's memory without bound while
+        // the gateway reads slowly: past the cap those are dropped. Requests, cancels and ends never are.
+        const droppable = type === 'notification' || type === 'progress';
+        if (droppable && stream.backlog() > MAX_CHANNEL_BACKLOG_BYTES) return;
+        stream.send(type, data);
+      });
       stream.onClose(() => deps.relay.closeChannel(id));
     },
   );

@@ -9,6 +9,8 @@ export interface SseStream {
   send(event: string, data: unknown): void;
   /** Called once when the stream ends, whoever ended it; stops the pings. */
   onClose(listener: () => void): void;
+  /** Bytes written but not yet taken by the reader: a slow or stuck reader makes it grow. */
+  backlog(): number;
 }
 
 /** Takes over `reply` and opens an SSE stream on it, with pings. */
@@ -43,5 +45,6 @@ export function openSse(reply: FastifyReply): SseStream {
       if (closed) listener();
       else listeners.push(listener);
     },
+    backlog: () => res.writableLength,
   };
 }

@@ -6,7 +6,7 @@ import type { ChannelAnswer, ChannelBinding, ChannelEvent, ChannelHub } from '..
 import { AGENT_RELAY_METHODS, type AgentRelayMethod, type Relay } from '../mcp/relay.js';
 import { errorResponses } from '../schemas.js';
 import { callerTraceContext } from '../trace-context.js';
-import { openSse } from './sse.js';
+import { openSse, type SseStream } from './sse.js';
 
 /** What the relay routes drive. */
 export interface RelayRouteDeps {
@@ -18,6 +18,22 @@ const ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' };
 const CAPABILITIES = ['sampling', 'elicitation', 'roots'] as const;
 /** Unread bytes on a channel past which its log and progress events are dropped. */
 export const MAX_CHANNEL_BACKLOG_BYTES = 1024 * 1024;
+
+/**
+ * Writes channel events to `stream`. A server flooding logs or progress must not grow the daemon's
+ * memory without bound while the gateway reads slowly: past `maxBacklog` unread bytes those events
+ * are dropped. Requests, cancels, ends and the channel id never are: losing one would hang a request.
+ */
+export function channelSender(
+  stream: Pick<SseStream, 'send' | 'backlog'>,
+  maxBacklog = MAX_CHANNEL_BACKLOG_BYTES,
+): (event: ChannelEvent) => void {
+  return ({ type, ...data }) => {
+    const droppable = type === 'notification' || type === 'progress';
+    if (droppable && stream.backlog() > maxBacklog) return;
+    stream.send(type, data);
+  };
+}
 
 /** The binding of a request to an open channel; undefined when none was named or it is not open. */
 export function bindingOf(
@@ -90,13 +106,7 @@ export function registerRelayRoutes(app: FastifyInstance, deps: RelayRouteDeps):
         roots: asked.has(CAPABILITIES[2]),
       };
       const stream = openSse(reply);
-      const id = deps.channels.open(capabilities, ({ type, ...data }: ChannelEvent) => {
-        // A server flooding logs or progress must not grow the daemon's memory without bound while
-        // the gateway reads slowly: past the cap those are dropped. Requests, cancels and ends never are.
-        const droppable = type === 'notification' || type === 'progress';
-        if (droppable && stream.backlog() > MAX_CHANNEL_BACKLOG_BYTES) return;
-        stream.send(type, data);
-      });
+      const id = deps.channels.open(capabilities, channelSender(stream));
       stream.onClose(() => deps.relay.closeChannel(id));
     },
   );

@@ -99,8 +99,6 @@ export interface McpAuthDeps {
   log: { warn(fields: object, msg: string): void };
   /** Called after a login or logout, so the server's session reconnects with (or without) tokens. */
   onChanged: (server: string) => Promise<void>;
-  /** The fetch every OAuth request uses (tests may wrap it). */
-  fetch?: typeof fetch;
 }
 
 interface Live {
@@ -118,7 +116,6 @@ interface Live {
  */
 export function createMcpAuth(deps: McpAuthDeps) {
   const { store, secrets, keys, receipts, clock } = deps;
-  const http = deps.fetch ? { fetch: deps.fetch } : undefined;
   const live = new Map<string, Live>();
   const logins = new Map<string, LoginView>();
   /** Closes the redirect listener of a pending login (cancel). */
@@ -174,7 +171,6 @@ export function createMcpAuth(deps: McpAuthDeps) {
       ...(dpop ? { dpop } : {}),
       ...(record.resource ? { resource: record.resource } : {}),
       omitResource: record.quirks.omitResource,
-      ...(http ? { http } : {}),
       now,
     };
   }
@@ -186,7 +182,6 @@ export function createMcpAuth(deps: McpAuthDeps) {
     if (!record.issuer) throw new BriefcaseError('oauth_required', 'No authorization server is known.');
     const as = await discoverAuthorizationServer(record.issuer, {
       mode: record.quirks.oidcOnly ? 'oidc' : 'auto',
-      ...(http ? { http } : {}),
     });
     const client = await loadClient(record.server);
     if (!client) throw new BriefcaseError('oauth_required', 'The client registration is gone.');
@@ -222,7 +217,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
     return async (input, init) => {
       const record = store.get(server);
       if (record?.state !== 'authorized' || !record.resource) {
-        return (deps.fetch ?? fetch)(input, init);
+        return fetch(input, init);
       }
       let entry: Live;
       try {
@@ -236,7 +231,6 @@ export function createMcpAuth(deps: McpAuthDeps) {
           tokens: entry.manager,
           ...(entry.dpop ? { dpop: entry.dpop } : {}),
           resource: record.resource,
-          ...(deps.fetch ? { fetch: deps.fetch } : {}),
         });
       } catch (error) {
         if (isOAuthFailure(error, 'login_required')) await requireLogin(server, 'login_required', true);
@@ -257,7 +251,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
   /** Probes the server without a token: its 401 challenge names the metadata and scope (RFC 9728 §5.1). */
   async function probe(url: string): Promise<{ resourceMetadataUrl?: string; scope?: string }> {
     try {
-      const response = await (deps.fetch ?? fetch)(url, {
+      const response = await fetch(url, {
         method: 'POST',
         redirect: 'manual',
         headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
@@ -319,11 +313,9 @@ export function createMcpAuth(deps: McpAuthDeps) {
     const challenge = await probe(resource);
     const discovered = await discoverProtectedResource(resource, {
       ...(challenge.resourceMetadataUrl ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}),
-      ...(http ? { http } : {}),
     });
     const as = await discoverAuthorizationServer(discovered.authorizationServer, {
       mode: quirks.oidcOnly ? 'oidc' : 'auto',
-      ...(http ? { http } : {}),
     });
     const listener = await startLoopbackRedirectListener({ timeoutMs: LOGIN_TIMEOUT_MS });
     try {
@@ -346,7 +338,6 @@ export function createMcpAuth(deps: McpAuthDeps) {
               softwareId: 'credential-briefcase',
             },
             noDynamicRegistration: quirks.noDynamicRegistration,
-            ...(http ? { http } : {}),
           });
       await secrets.put(clientId(server.name), JSON.stringify(client));
 

@@ -92,7 +92,44 @@ export async function discoverProtectedResource(
   const root = new URL('/.well-known/oauth-protected-resource', resource.origin);
   if (root.href !== inserted.href) candidates.push(root);
 
-  const doFetch = guardedFetch(options.http);
+  const found = await firstMetadata(candidates, options.http, {
+    what: 'protected resource metadata',
+    process: (response) => processResourceDiscoveryResponse(resource, response),
+    mismatch: (candidate) =>
+      new OAuthError(
+        'upstream_error',
+        'resource_mismatch',
+        `The protected resource metadata at ${describeUrl(candidate)} is for another resource, not ${describeUrl(resource)} (RFC 9728 §3.3).`,
+        { url: describeUrl(candidate) },
+      ),
+  });
+  if (!found) {
+    throw new OAuthError(
+      'upstream_error',
+      'metadata_not_found',
+      `No protected resource metadata was found for ${describeUrl(resource)}.`,
+      { tried: candidates.map(describeUrl) },
+    );
+  }
+  const authorizationServer = pickAuthorizationServer(found.value, options.preferredAuthorizationServer);
+  return { metadata: found.value, metadataUrl: found.url.href, authorizationServer };
+}
+
+/**
+ * Fetches `candidates` in order and processes the first that answers 200 (RFC 8414 §3, RFC 9728
+ * §3: other statuses mean "not here", a 3xx is refused by the guarded fetch). A document naming
+ * another issuer or resource fails with `mismatch`; any other invalid one with `metadata_invalid`.
+ */
+async function firstMetadata<T>(
+  candidates: readonly URL[],
+  http: HttpOptions | undefined,
+  how: {
+    what: string;
+    process: (response: Response) => Promise<T>;
+    mismatch: (candidate: URL) => OAuthError;
+  },
+): Promise<{ value: T; url: URL } | undefined> {
+  const doFetch = guardedFetch(http);
   for (const candidate of candidates) {
     const response = await doFetch(candidate.href, {
       method: 'GET',
@@ -102,34 +139,19 @@ export async function discoverProtectedResource(
       await response.body?.cancel().catch(() => {});
       continue;
     }
-    let metadata: ResourceServer;
     try {
-      metadata = await processResourceDiscoveryResponse(resource, response);
+      return { value: await how.process(response), url: candidate };
     } catch (err) {
-      if ((err as { code?: unknown }).code === JSON_ATTRIBUTE_COMPARISON) {
-        throw new OAuthError(
-          'upstream_error',
-          'resource_mismatch',
-          `The protected resource metadata at ${describeUrl(candidate)} is for another resource, not ${describeUrl(resource)} (RFC 9728 §3.3).`,
-          { url: describeUrl(candidate) },
-        );
-      }
+      if ((err as { code?: unknown }).code === JSON_ATTRIBUTE_COMPARISON) throw how.mismatch(candidate);
       throw new OAuthError(
         'upstream_error',
         'metadata_invalid',
-        `The protected resource metadata at ${describeUrl(candidate)} is not valid JSON metadata.`,
+        `The ${how.what} at ${describeUrl(candidate)} is not valid JSON metadata.`,
         { url: describeUrl(candidate) },
       );
     }
-    const authorizationServer = pickAuthorizationServer(metadata, options.preferredAuthorizationServer);
-    return { metadata, metadataUrl: candidate.href, authorizationServer };
   }
-  throw new OAuthError(
-    'upstream_error',
-    'metadata_not_found',
-    `No protected resource metadata was found for ${describeUrl(resource)}.`,
-    { tried: candidates.map(describeUrl) },
-  );
+  return undefined;
 }
 
 /**
@@ -213,60 +235,44 @@ export async function discoverAuthorizationServer(
     candidates.push(wellKnownUrl(issuerUrl, 'openid-configuration'));
   }
 
-  const doFetch = guardedFetch(options.http);
-  for (const candidate of candidates) {
-    const response = await doFetch(candidate.href, {
-      method: 'GET',
-      headers: { accept: 'application/json' },
-    });
-    if (response.status !== 200) {
-      await response.body?.cancel().catch(() => {});
-      continue;
-    }
-    let as: AuthorizationServer;
-    try {
-      as = await processDiscoveryResponse(issuerUrl, response);
-    } catch (err) {
-      if ((err as { code?: unknown }).code === JSON_ATTRIBUTE_COMPARISON) {
-        throw new OAuthError(
-          'upstream_error',
-          'issuer_mismatch',
-          `The metadata at ${describeUrl(candidate)} names another issuer than ${describeUrl(issuerUrl)} (RFC 8414 §3.3).`,
-          { url: describeUrl(candidate) },
-        );
-      }
-      throw new OAuthError(
+  const found = await firstMetadata(candidates, options.http, {
+    what: 'authorization server metadata',
+    process: (response) => processDiscoveryResponse(issuerUrl, response),
+    mismatch: (candidate) =>
+      new OAuthError(
         'upstream_error',
-        'metadata_invalid',
-        `The authorization server metadata at ${describeUrl(candidate)} is not valid JSON metadata.`,
+        'issuer_mismatch',
+        `The metadata at ${describeUrl(candidate)} names another issuer than ${describeUrl(issuerUrl)} (RFC 8414 §3.3).`,
         { url: describeUrl(candidate) },
-      );
-    }
-    for (const member of ENDPOINT_MEMBERS) {
-      const value = as[member];
-      if (value === undefined) continue;
-      if (typeof value !== 'string') {
-        throw new OAuthError(
-          'upstream_error',
-          'metadata_invalid',
-          `The metadata member ${member} is not a URL.`,
-        );
-      }
-      assertSecureUrl(value, 'upstream_error', `${member} of ${describeUrl(issuerUrl)}`);
-    }
-    if (typeof as.authorization_endpoint !== 'string' || typeof as.token_endpoint !== 'string') {
+      ),
+  });
+  if (!found) {
+    throw new OAuthError(
+      'upstream_error',
+      'metadata_not_found',
+      `No authorization server metadata was found for ${describeUrl(issuerUrl)}.`,
+      { tried: candidates.map(describeUrl) },
+    );
+  }
+  const as = found.value;
+  for (const member of ENDPOINT_MEMBERS) {
+    const value = as[member];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') {
       throw new OAuthError(
         'upstream_error',
         'metadata_invalid',
-        `The authorization server ${describeUrl(issuerUrl)} advertises no authorization or token endpoint.`,
+        `The metadata member ${member} is not a URL.`,
       );
     }
-    return as;
+    assertSecureUrl(value, 'upstream_error', `${member} of ${describeUrl(issuerUrl)}`);
   }
-  throw new OAuthError(
-    'upstream_error',
-    'metadata_not_found',
-    `No authorization server metadata was found for ${describeUrl(issuerUrl)}.`,
-    { tried: candidates.map(describeUrl) },
-  );
+  if (typeof as.authorization_endpoint !== 'string' || typeof as.token_endpoint !== 'string') {
+    throw new OAuthError(
+      'upstream_error',
+      'metadata_invalid',
+      `The authorization server ${describeUrl(issuerUrl)} advertises no authorization or token endpoint.`,
+    );
+  }
+  return as;
 }

@@ -11,16 +11,16 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The OAuth package's own test world: the real provider and a browser that drives its pages.
 import {
   CONFIDENTIAL_CLIENT,
+  type ProtectedMcp,
   playBrowser,
   startAuthorizationServer,
+  startProtectedMcp,
   type TestAuthorizationServer,
-} from '../../../packages/oauth/test/helpers.js';
-import { type ProtectedMcp, startProtectedMcp } from '../../gateway/test/protected-mcp.js';
+} from '@briefcase/test-world';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envFor, MAIN, type Result, type Running, startDaemon, startScript, stop } from './support.js';
 
 const SECRET_VAR = 'BC_TEST_CLIENT_SECRET';
@@ -86,7 +86,7 @@ async function callWhoami(): Promise<Result> {
 beforeAll(async () => {
   mcp = await startProtectedMcp();
   as = await startAuthorizationServer(mcp.url);
-  mcp.setAuthorizationServer(as.issuer, as.provider);
+  mcp.setAuthorizationServer(as);
   dataDir = await mkdtemp(join(tmpdir(), 'bc-cli-oauth-'));
   const bin = join(dataDir, 'fake-bin');
   marker = join(dataDir, 'browser-opened');
@@ -187,13 +187,13 @@ describe('briefcase mcp login / logout against a real authorization server', () 
 
   it('logout revokes at the authorization server and deletes the local tokens', async () => {
     const gid = decodeJwt(mcp.state.acceptedTokens.at(-1) as string).gid as string;
-    expect(await as.provider.Grant.find(gid)).toBeDefined();
+    expect(await as.grantExists(gid)).toBe(true);
     const logout = await cli('mcp', 'logout', 'secure');
     expect(logout.code, logout.stderr).toBe(0);
     expect(logout.stdout).toMatch(/^logged out of secure$/m);
     expect(logout.stdout).toMatch(/^refresh token\s+revoked at the authorization server$/m);
     expect(logout.stdout).toContain("briefcased's copies of the tokens are deleted");
-    expect(await as.provider.Grant.find(gid)).toBeUndefined();
+    expect(await as.grantExists(gid)).toBe(false);
     const show = await cli('mcp', 'show', 'secure');
     expect(show.stdout).toMatch(/^authorization\s+sign-in required: logged out \(logged_out\)$/m);
     expect(show.stdout).toMatch(/^ {2}sign in with\s+briefcase mcp login secure$/m);

@@ -9,18 +9,18 @@
 import { startHttpGateway } from '@briefcase/gateway';
 import { DEFAULT_POLICY } from '@briefcase/policy';
 import { createLogger } from '@briefcase/telemetry';
+import {
+  type ProtectedMcp,
+  playBrowser,
+  startAuthorizationServer,
+  startProtectedMcp,
+  type TestAuthorizationServer,
+} from '@briefcase/test-world';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The OAuth package's own test world: the real provider and a browser that drives its pages.
-import {
-  playBrowser,
-  startAuthorizationServer,
-  type TestAuthorizationServer,
-} from '../../../packages/oauth/test/helpers.js';
-import { type ProtectedMcp, startProtectedMcp } from './protected-mcp.js';
 import { eventually, startTestDaemon, type TestDaemon } from './support.js';
 
 const TOKEN = 'oauth-test-gateway-token';
@@ -66,7 +66,7 @@ const refreshes = () => as.state.grants.filter((g) => g === 'refresh_token').len
 beforeAll(async () => {
   mcp = await startProtectedMcp();
   as = await startAuthorizationServer(mcp.url);
-  mcp.setAuthorizationServer(as.issuer, as.provider);
+  mcp.setAuthorizationServer(as);
   bc = await startTestDaemon({
     clock: () => new Date(Date.now() + offsetMs),
     logger: createLogger({
@@ -142,7 +142,7 @@ describe('a remote MCP server protected with OAuth', () => {
     const { revoked } = await bc.admin.logoutMcpServer('secure');
     expect(revoked.refreshToken).toBe(true);
     const gid = decodeJwt(oldToken).gid as string;
-    expect(await as.provider.Grant.find(gid)).toBeUndefined(); // what the server checks on every request
+    expect(await as.grantExists(gid)).toBe(false); // what the server checks on every request
     const shown = await bc.admin.getMcpServer('secure');
     expect(shown.auth).toMatchObject({ state: 'oauth_required', reason: 'logged_out' });
     const refused = await call('secure__whoami');
@@ -190,8 +190,7 @@ describe('a remote MCP server protected with OAuth', () => {
       return r.isError ? undefined : r;
     });
     const gid = decodeJwt(mcp.state.acceptedTokens.at(-1) as string).gid as string;
-    const grant = await as.provider.Grant.find(gid);
-    await grant?.destroy();
+    await as.destroyGrant(gid);
     offsetMs += 2 * 3600_000; // expired: the next call must refresh, and the grant is gone
     const refused = await call('secure__whoami');
     expect(refused.isError).toBe(true);

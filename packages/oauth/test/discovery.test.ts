@@ -9,14 +9,14 @@ import {
   parseWwwAuthenticate,
   wellKnownUrl,
 } from '@briefcase/oauth';
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startAuthorizationServer,
   startResourceServer,
   type TestAuthorizationServer,
   type TestResourceServer,
-} from './helpers.js';
+} from '@briefcase/test-world';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe('wellKnownUrl', () => {
   it('inserts the RFC 8414 §3.1 suffix between host and path', () => {
@@ -157,7 +157,7 @@ describe('discovery against real servers', () => {
   beforeAll(async () => {
     rs = await startResourceServer();
     as = await startAuthorizationServer(rs.resource);
-    rs.setAuthorizationServer(as.issuer, as.provider);
+    rs.setAuthorizationServer(as);
     hostile = createServer((req, res) => hostileHandler(req, res));
     await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', () => r()));
     hostileOrigin = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;

@@ -18,7 +18,6 @@ import {
   type TokenSet,
   validateAuthorizationCallback,
 } from '@briefcase/oauth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CONFIDENTIAL_CLIENT,
   createTestSigner,
@@ -27,7 +26,8 @@ import {
   startResourceServer,
   type TestAuthorizationServer,
   type TestResourceServer,
-} from './helpers.js';
+} from '@briefcase/test-world';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let as: TestAuthorizationServer;
 let rs: TestResourceServer;
@@ -35,7 +35,7 @@ let rs: TestResourceServer;
 beforeAll(async () => {
   rs = await startResourceServer();
   as = await startAuthorizationServer(rs.resource);
-  rs.setAuthorizationServer(as.issuer, as.provider);
+  rs.setAuthorizationServer(as);
 });
 
 afterAll(async () => {

@@ -9,9 +9,9 @@ import {
   resolveClientIdentity,
   startLoopbackRedirectListener,
 } from '@briefcase/oauth';
+import { createTestSigner } from '@briefcase/test-world';
 import { decodeProtectedHeader, EmbeddedJWK, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createTestSigner } from './helpers.js';
 
 const AS: AuthorizationServer = {
   issuer: 'https://as.example',

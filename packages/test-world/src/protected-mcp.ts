@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { calculateJwkThumbprint, createRemoteJWKSet, EmbeddedJWK, type JWTPayload, jwtVerify } from 'jose';
-import type { Provider } from 'oidc-provider';
+import type { TrustedIssuer } from './oauth-world.js';
 
 /** Knobs and observations of the protected server. */
 export interface ProtectedState {
@@ -27,7 +27,7 @@ export interface ProtectedState {
 export interface ProtectedMcp {
   url: string;
   state: ProtectedState;
-  setAuthorizationServer(issuer: string, provider: Provider): void;
+  setAuthorizationServer(as: TrustedIssuer): void;
   close(): Promise<void>;
 }
 
@@ -41,7 +41,7 @@ export async function startProtectedMcp(): Promise<ProtectedMcp> {
   const prmUrl = `${origin}/.well-known/oauth-protected-resource/mcp`;
   const state: ProtectedState = { outcomes: [], acceptedTokens: [] };
   let issuer = '';
-  let provider: Provider | undefined;
+  let trusted: TrustedIssuer | undefined;
   let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   const seenJti = new Set<string>();
   const sessions = new Map<string, StreamableHTTPServerTransport>();
@@ -80,14 +80,14 @@ export async function startProtectedMcp(): Promise<ProtectedMcp> {
     }
     const challenge = `Bearer resource_metadata="${prmUrl}", scope="mcp:tools"`;
     const [scheme, token] = (req.headers.authorization ?? '').split(' ');
-    if (!token || !jwks || !provider) return deny(res, 'no_token', 401, challenge);
+    if (!token || !jwks || !trusted) return deny(res, 'no_token', 401, challenge);
     let claims: JWTPayload & { cnf?: { jkt?: string }; gid?: string; scope?: string };
     try {
       ({ payload: claims } = await jwtVerify(token, jwks, { issuer, audience: resource, typ: 'at+jwt' }));
     } catch {
       return deny(res, 'bad_token', 401, `${challenge}, error="invalid_token"`);
     }
-    if (!claims.gid || !(await provider.Grant.find(claims.gid))) {
+    if (!claims.gid || !(await trusted.grantExists(claims.gid))) {
       return deny(res, 'grant_revoked', 401, 'DPoP error="invalid_token", algs="ES256 EdDSA"');
     }
     const jkt = claims.cnf?.jkt;
@@ -146,10 +146,10 @@ export async function startProtectedMcp(): Promise<ProtectedMcp> {
   return {
     url: resource,
     state,
-    setAuthorizationServer(iss, p) {
-      issuer = iss;
-      provider = p;
-      jwks = createRemoteJWKSet(new URL(`${iss}/jwks`));
+    setAuthorizationServer(as) {
+      issuer = as.issuer;
+      trusted = as;
+      jwks = createRemoteJWKSet(new URL(`${as.issuer}/jwks`));
     },
     async close() {
       for (const transport of sessions.values()) await transport.close().catch(() => undefined);

@@ -64,10 +64,19 @@ export interface ProviderState {
   requests: string[];
 }
 
-/** A running oidc-provider on 127.0.0.1. */
-export interface TestAuthorizationServer {
+/**
+ * What a protected server needs from the authorization server it trusts: its issuer, and whether
+ * a grant still exists (so that a revoked grant's tokens are refused at once).
+ */
+export interface TrustedIssuer {
   issuer: string;
-  provider: Provider;
+  grantExists(grantId: string): Promise<boolean>;
+}
+
+/** A running oidc-provider on 127.0.0.1. */
+export interface TestAuthorizationServer extends TrustedIssuer {
+  /** Ends a grant at the provider, as an administrator revoking it would. */
+  destroyGrant(grantId: string): Promise<void>;
   state: ProviderState;
   close(): Promise<void>;
 }
@@ -144,7 +153,15 @@ export async function startAuthorizationServer(resource: string): Promise<TestAu
     state.requests.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
     callback(req, res);
   });
-  return { issuer, provider, state, close: () => close(server) };
+  return {
+    issuer,
+    state,
+    grantExists: async (grantId) => (await provider.Grant.find(grantId)) !== undefined,
+    destroyGrant: async (grantId) => {
+      await (await provider.Grant.find(grantId))?.destroy();
+    },
+    close: () => close(server),
+  };
 }
 
 /** A tiny cookie jar for driving the devInteractions pages with fetch. */
@@ -232,7 +249,7 @@ export interface TestResourceServer {
   /** The resource identifier: `${origin}/mcp`. */
   resource: string;
   state: ResourceServerState;
-  setAuthorizationServer(issuer: string, provider: Provider): void;
+  setAuthorizationServer(as: TrustedIssuer): void;
   close(): Promise<void>;
 }
 
@@ -251,7 +268,7 @@ export async function startResourceServer(): Promise<TestResourceServer> {
     outcomes: [],
   };
   let issuer = '';
-  let provider: Provider | undefined;
+  let trusted: TrustedIssuer | undefined;
   let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   const seenJti = new Set<string>();
 
@@ -291,14 +308,14 @@ export async function startResourceServer(): Promise<TestResourceServer> {
     const bearerChallenge = `Bearer resource_metadata="${prmUrl}"`;
     const auth = req.headers.authorization ?? '';
     const [scheme, token] = auth.split(' ');
-    if (!token || !jwks || !provider) return deny(res, 'no_token', 401, bearerChallenge);
+    if (!token || !jwks || !trusted) return deny(res, 'no_token', 401, bearerChallenge);
     let claims: JWTPayload & { cnf?: { jkt?: string }; gid?: string; scope?: string };
     try {
       ({ payload: claims } = await jwtVerify(token, jwks, { issuer, audience: resource, typ: 'at+jwt' }));
     } catch {
       return deny(res, 'bad_token', 401, `${bearerChallenge}, error="invalid_token"`);
     }
-    if (!claims.gid || !(await provider.Grant.find(claims.gid))) {
+    if (!claims.gid || !(await trusted.grantExists(claims.gid))) {
       return deny(res, 'grant_revoked', 401, `DPoP error="invalid_token", algs="ES256 EdDSA"`);
     }
     const jkt = claims.cnf?.jkt;
@@ -354,10 +371,10 @@ export async function startResourceServer(): Promise<TestResourceServer> {
     origin,
     resource,
     state,
-    setAuthorizationServer(iss, p) {
-      issuer = iss;
-      provider = p;
-      jwks = createRemoteJWKSet(new URL(`${iss}/jwks`));
+    setAuthorizationServer(as) {
+      issuer = as.issuer;
+      trusted = as;
+      jwks = createRemoteJWKSet(new URL(`${as.issuer}/jwks`));
     },
     close: () => close(server),
   };

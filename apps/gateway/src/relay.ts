@@ -335,6 +335,15 @@ export function relayError(error: unknown, method: RelayMethod, log: (message: s
     const code = method === 'resources/read' ? RESOURCE_NOT_FOUND : JsonRpcErrorCode.InvalidParams;
     return new McpError(code, error.message, data);
   }
+  // The remote server refused the request itself with a code the agent can act on (unknown
+  // resource, bad params): keep that code. Only the number crosses; its text stayed upstream.
+  const rpcCode = (error.details as { rpcCode?: unknown } | undefined)?.rpcCode;
+  if (
+    error.code === 'upstream_error' &&
+    (rpcCode === RESOURCE_NOT_FOUND || rpcCode === JsonRpcErrorCode.InvalidParams)
+  ) {
+    return new McpError(rpcCode, error.message, data);
+  }
   const code = PROTOCOL_CODES[error.code];
   if (code === undefined) return protocolError(error, log);
   return new McpError(code, error.message, data);

@@ -144,11 +144,19 @@ describe('resources', () => {
     expect(shown).toContain('[REDACTED:secret]');
   });
 
-  it('answers an unknown resource with MCP "Resource not found"', async () => {
-    await bc.admin.setPolicy(POLICY);
-    const error = await agent.readResource({ uri: 'other://nothing' }).catch((e: unknown) => e);
-    // One server offers resources, so it is asked, and it answers that it has no such resource.
+  it("passes on the server's own refusal of an unknown resource, with a failed receipt", async () => {
+    // One server offers resources, so it is asked; the SDK server answers -32602 for an unknown URI.
+    const error = (await agent.readResource({ uri: 'other://nothing' }).catch((e: unknown) => e)) as McpError;
     expect(error).toBeInstanceOf(McpError);
+    expect(error.code).toBe(-32602);
+    expect(error.data).toMatchObject({ code: 'upstream_error', receiptSeq: expect.any(Number) });
+    expect(error.message).not.toContain('other://nothing not found'); // the server's text stays upstream
+    expect((await relayReceipts()).at(-1)).toMatchObject({
+      method: 'resources/read',
+      target: 'other://nothing',
+      outcome: 'failed',
+      errorCode: 'upstream_error',
+    });
   });
 
   it('denies a read the policy forbids, with a receipt saying so, and nothing reaches the server', async () => {

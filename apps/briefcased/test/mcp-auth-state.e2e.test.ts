@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startProtectedMcp } from '@briefcase/test-world';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestDaemon } from './support.js';
 
@@ -51,5 +52,23 @@ it('keeps oauth_required for a server that answered 401 across a restart', async
     expect(JSON.stringify(shown.json)).not.toContain('CANARY');
   } finally {
     await second.daemon.close();
+  }
+});
+
+it('drops the note once the server answers without a token (it no longer needs a sign-in)', async () => {
+  const mcp = await startProtectedMcp();
+  const bc = await startTestDaemon();
+  try {
+    await bc.api('POST', '/v1/mcp/servers', { name: 'opened', url: mcp.url });
+    expect((await bc.api('GET', '/v1/mcp/servers/opened')).json.server.auth.state).toBe('oauth_required');
+    mcp.state.allowAnonymous = true;
+    const refreshed = await bc.api('POST', '/v1/mcp/servers/opened/refresh', {});
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.json.server.auth.state).toBe('none');
+    expect(refreshed.json.server.status.authorization).toBe('none');
+    expect(refreshed.json.server.tools.map((t: { name: string }) => t.name)).toEqual(['opened__whoami']);
+  } finally {
+    await bc.daemon.close();
+    await mcp.close();
   }
 });

@@ -22,6 +22,8 @@ export interface ProtectedState {
   acceptedTokens: string[];
   /** When set, tokens without this scope get 403 `insufficient_scope`. */
   requiredScope?: string;
+  /** When true, a request without any token is served as `anonymous` (the server dropped its auth). */
+  allowAnonymous?: boolean;
 }
 
 export interface ProtectedMcp {
@@ -79,6 +81,10 @@ export async function startProtectedMcp(): Promise<ProtectedMcp> {
       return;
     }
     const challenge = `Bearer resource_metadata="${prmUrl}", scope="mcp:tools"`;
+    if (state.allowAnonymous && req.headers.authorization === undefined) {
+      state.outcomes.push('anonymous');
+      return serve(req, res, 'anonymous');
+    }
     const [scheme, token] = (req.headers.authorization ?? '').split(' ');
     if (!token || !jwks || !trusted) return deny(res, 'no_token', 401, challenge);
     let claims: JWTPayload & { cnf?: { jkt?: string }; gid?: string; scope?: string };
@@ -128,6 +134,10 @@ export async function startProtectedMcp(): Promise<ProtectedMcp> {
     state.outcomes.push('ok');
     state.acceptedTokens.push(token);
 
+    await serve(req, res, String(claims.sub));
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse, sub: string): Promise<void> {
     const sessionId = req.headers['mcp-session-id'];
     let transport = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
     if (!transport) {
@@ -137,11 +147,11 @@ export async function startProtectedMcp(): Promise<ProtectedMcp> {
           sessions.set(id, fresh);
         },
       });
-      await mcpServer(String(claims.sub)).connect(fresh);
+      await mcpServer(sub).connect(fresh);
       transport = fresh;
     }
     await transport.handleRequest(req, res);
-  });
+  }
 
   return {
     url: resource,

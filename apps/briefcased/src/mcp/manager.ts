@@ -307,6 +307,7 @@ export function createMcpManager(deps: McpManagerDeps) {
     try {
       const tools = await pool.listTools(config, { refresh: true });
       authRequired.delete(server.name);
+      deps.auth?.noteReachable(server.name);
       return tools;
     } catch (error) {
       if (isBriefcaseError(error) && error.code === 'oauth_required') {
@@ -327,6 +328,9 @@ export function createMcpManager(deps: McpManagerDeps) {
   async function refresh(name: string, options: { initialIfEmpty?: boolean } = {}) {
     const server = requireServer(name);
     deps.onServerChanged?.(name);
+    // A person asked for it now: a server without a live session is tried again at once, not after
+    // the reconnect backoff of its last failure.
+    if (!pool.status(name).connected) await pool.close(name);
     const live = await fetchTools(server, await configFor(server));
     const initial = options.initialIfEmpty === true && store.tools(name).length === 0;
     const changes = live ? await reconcile(server, live, { initial }) : [];

@@ -530,6 +530,15 @@ export function createMcpAuth(deps: McpAuthDeps) {
     store.save({ ...emptyOAuthRecord(server, now()), reason: 'the server answered 401' });
   }
 
+  /**
+   * The server answered without a token: a "needs a sign-in" note from an earlier 401 is stale. A
+   * server somebody signed in to keeps its record (its grant is still what it uses).
+   */
+  function noteReachable(server: string): void {
+    const record = store.get(server);
+    if (record && record.issuer === null && record.state === 'oauth_required') store.remove(server);
+  }
+
   /** Forgets everything about a removed server. */
   async function forget(server: string): Promise<void> {
     live.delete(server);
@@ -568,6 +577,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
     logout,
     forget,
     noteUnauthorized,
+    noteReachable,
     view,
     receiptAuth,
   };

@@ -107,11 +107,6 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
 
   const relay = attachRelay(server, client, log);
   // The session's channel closes with the session, however it ends.
-  const closeSession = server.close.bind(server);
-  server.close = async () => {
-    relay.close();
-    await closeSession();
-  };
   server.onclose = () => relay.close(); // owners that set their own onclose chain this one
 
   // Names of tools whose last listing declared an outputSchema. Clients learn output schemas only

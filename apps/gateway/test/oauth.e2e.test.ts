@@ -16,12 +16,11 @@ import {
   startProtectedMcp,
   type TestAuthorizationServer,
 } from '@briefcase/test-world';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestDaemon, type TestDaemon } from './support.js';
+import { connectHttp, eventually, startTestDaemon, type TestDaemon } from './support.js';
 
 const TOKEN = 'oauth-test-gateway-token';
 const POLICY = `${DEFAULT_POLICY}
@@ -83,12 +82,7 @@ beforeAll(async () => {
     approvalWaitMs: 0,
     log: () => {},
   });
-  agent = new Client({ name: 'oauth-test-agent', version: '1.0.0' });
-  await agent.connect(
-    new StreamableHTTPClientTransport(new URL(gateway.url), {
-      requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
-    }),
-  );
+  agent = (await connectHttp(gateway.url, TOKEN)).client;
 }, 60_000);
 
 afterAll(async () => {

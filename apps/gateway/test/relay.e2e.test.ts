@@ -9,7 +9,6 @@ import { startHttpGateway } from '@briefcase/gateway';
 import { DEFAULT_POLICY } from '@briefcase/policy';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   type CallToolResult,
   CreateMessageRequestSchema,
@@ -21,7 +20,7 @@ import {
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { eventually, startTestDaemon, type TestDaemon } from './support.js';
+import { connectHttp, eventually, startTestDaemon, type TestDaemon } from './support.js';
 
 const FIXTURE = join(new URL('.', import.meta.url).pathname, 'fixtures/relay-server.mjs');
 const GATEWAY_MAIN = join(new URL('.', import.meta.url).pathname, '../dist/main.js');
@@ -71,15 +70,6 @@ function agentClient(): Client {
   return client;
 }
 
-async function connectAgent(): Promise<Client> {
-  const client = agentClient();
-  const transport = new StreamableHTTPClientTransport(new URL(gateway.url), {
-    requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
-  });
-  await client.connect(transport);
-  return client;
-}
-
 const relayReceipts = async () => (await bc.admin.listReceipts({ kind: 'mcp_relay', limit: 200 })).reverse();
 const text = (result: unknown) =>
   ((result as CallToolResult).content as Array<{ type: string; text?: string }>)
@@ -101,7 +91,7 @@ beforeAll(async () => {
     approvalWaitMs: 0,
     log: () => {},
   });
-  agent = await connectAgent();
+  agent = (await connectHttp(gateway.url, TOKEN, agentClient())).client;
 });
 
 afterAll(async () => {

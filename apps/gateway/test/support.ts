@@ -134,7 +134,12 @@ export interface HttpAgent {
   close(): Promise<void>;
 }
 
-export async function connectHttp(url: string, token: string): Promise<HttpAgent> {
+/** Connects `client` (default: a plain one) to the gateway at `url` with its bearer token. */
+export async function connectHttp(
+  url: string,
+  token: string,
+  client = new Client({ name: 'test-agent', version: '1.0.0' }),
+): Promise<HttpAgent> {
   const seen: Promise<string>[] = [];
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
@@ -149,7 +154,6 @@ export async function connectHttp(url: string, token: string): Promise<HttpAgent
       return res;
     },
   });
-  const client = new Client({ name: 'test-agent', version: '1.0.0' });
   await client.connect(transport);
   return {
     client,

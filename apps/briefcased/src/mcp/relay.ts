@@ -37,10 +37,6 @@ export const AGENT_RELAY_METHODS = [
 /** One of {@link AGENT_RELAY_METHODS}. */
 export type AgentRelayMethod = (typeof AGENT_RELAY_METHODS)[number];
 
-/** True when `method` is one of {@link AGENT_RELAY_METHODS}. */
-export const isAgentRelayMethod = (method: unknown): method is AgentRelayMethod =>
-  typeof method === 'string' && (AGENT_RELAY_METHODS as readonly string[]).includes(method);
-
 export interface RelayDeps {
   db: Db;
   receipts: ReceiptLog;
@@ -384,7 +380,8 @@ export function createRelay(deps: RelayDeps) {
       try {
         await forward(server, method, uri, { uri }, opts, first);
       } catch (error) {
-        if (channels.unsubscribe(channel, server.name, uri) && first) void release(server, uri);
+        // Nothing was subscribed upstream (denied, or the server refused): only the note goes.
+        channels.unsubscribe(channel, server.name, uri);
         throw error;
       }
       return {};

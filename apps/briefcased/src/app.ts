@@ -2,7 +2,12 @@ import { BriefcaseError, type ErrorCode } from '@briefcase/core';
 import type { KeyStore } from '@briefcase/keys';
 import type { ReceiptLog } from '@briefcase/receipts';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { isLoopbackRequest, type Role } from './auth.js';
 import type { ApprovalStore } from './db/approvals.js';
@@ -10,10 +15,15 @@ import type { BudgetStore } from './db/budgets.js';
 import type { Db } from './db/open.js';
 import { sendError, toBriefcaseError } from './errors.js';
 import type { ApprovalEvents } from './events.js';
+import { DEFAULT_AGENT } from './kernel/action.js';
+import type { ToolCalls } from './kernel/actions/tool-call.js';
+import type { AdminActionName, AdminLedger } from './kernel/admin.js';
+import { hasReceipt } from './kernel/enforce.js';
+import { RECEIPT_WRITE_FAILED, type ReceiptWriter } from './kernel/receipt-writer.js';
 import type { ChannelHub } from './mcp/channels.js';
 import type { McpManager } from './mcp/manager.js';
 import type { Relay } from './mcp/relay.js';
-import type { Pipeline } from './pipeline/call.js';
+import { adminRequestOf } from './routes/admin.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerBudgetRoutes } from './routes/budgets.js';
 import { registerKeyRoutes } from './routes/keys.js';
@@ -34,6 +44,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles allowed on the route; absent means no authentication (only /health). */
     roles?: readonly Role[];
+    /** The administrative action the route performs: its failures and refusals are receipted. */
+    admin?: AdminActionName;
   }
 }
 
@@ -43,7 +55,8 @@ export const DAEMON_KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /** What the local API needs from the daemon: its stores, the pipeline, and how to authenticate. */
 export interface AppDeps {
   db: Db;
-  pipeline: Pipeline;
+  /** Tool calls through the enforcement kernel. */
+  toolCalls: ToolCalls;
   registry: ToolRegistry;
   receipts: ReceiptLog;
   approvals: ApprovalStore;
@@ -55,6 +68,10 @@ export interface AppDeps {
   relay: Relay;
   /** Agent-session channels (one per gateway session). */
   channels: ChannelHub;
+  /** The one receipt writer, for changes that write their own receipt kind. */
+  writer: ReceiptWriter;
+  /** Receipts of administrative actions that failed, were refused, or have no kind of their own. */
+  admin: AdminLedger;
   /** Key custody: the receipts key signs chain heads. */
   keys: KeyStore;
   authenticate: (authorization: string | undefined) => Role | undefined;
@@ -140,25 +157,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const roles = request.routeOptions.config?.roles;
     if (roles === undefined && request.routeOptions.url !== undefined) return;
     const role = deps.authenticate(request.headers.authorization);
-    if (role === undefined) {
-      return sendError(
-        reply,
-        new BriefcaseError(
-          'unauthorized',
-          'Missing or wrong bearer token. The CLI reads it from admin.token in the data dir (BRIEFCASE_DATA_DIR).',
-        ),
-      );
-    }
-    request.role = role;
-    if (roles !== undefined && !roles.includes(role)) {
-      return sendError(
-        reply,
-        new BriefcaseError(
-          'unauthorized',
-          `This action needs the ${roles.join(' or ')} role; the ${role} token cannot do it.`,
-        ),
-        403,
-      );
+    if (role !== undefined) request.role = role;
+    if (role === undefined || (roles !== undefined && !roles.includes(role))) {
+      const error =
+        role === undefined
+          ? new BriefcaseError(
+              'unauthorized',
+              'Missing or wrong bearer token. The CLI reads it from admin.token in the data dir (BRIEFCASE_DATA_DIR).',
+            )
+          : new BriefcaseError(
+              'unauthorized',
+              `This action needs the ${roles?.join(' or ')} role; the ${role} token cannot do it.`,
+            );
+      const status = role === undefined ? undefined : 403;
+      // A refused attempt at an admin route is an attempt too: it leaves a receipt.
+      if (roles === undefined || roles.includes('agent')) return sendError(reply, error, status);
+      return sendError(reply, await receiptedAdminFailure(request, error, 'denied'), status);
     }
   });
 
@@ -169,14 +183,42 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ),
   );
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  /** Receipts a failed or refused admin action; returns the error to answer with (or the writer's). */
+  async function receiptedAdminFailure(
+    request: FastifyRequest,
+    error: BriefcaseError,
+    outcome: 'failed' | 'denied' | 'invalid',
+  ): Promise<BriefcaseError> {
+    const recorded = await deps.admin.failed(adminRequestOf(request), error, outcome);
+    if ('writeError' in recorded) {
+      request.log.error({ err: recorded.writeError }, 'an admin failure could not be receipted');
+      return new BriefcaseError('internal_error', RECEIPT_WRITE_FAILED);
+    }
+    const details =
+      error.details !== null && typeof error.details === 'object' && !Array.isArray(error.details)
+        ? error.details
+        : {};
+    return new BriefcaseError(error.code, error.message, {
+      details: { ...details, receiptSeq: recorded.receiptSeq },
+      ...(error.approvalId ? { approvalId: error.approvalId } : {}),
+    });
+  }
+
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const mapped = toBriefcaseError(error);
     if (mapped.error.code === 'internal_error') request.log.error({ err: error }, 'request failed');
     let out = mapped.error;
+    if (request.routeOptions.config?.admin !== undefined && !hasReceipt(out)) {
+      out = await receiptedAdminFailure(
+        request,
+        out,
+        mapped.parse || error.validation ? 'invalid' : 'failed',
+      );
+    }
     if (mapped.parse && request.routeOptions.url === '/v1/tools/call') {
       // A malformed call is still a call attempt: it leaves a receipt.
-      out = deps.pipeline.recordRejectedAttempt(
-        { role: request.role ?? 'agent', agent: 'default' },
+      out = await deps.toolCalls.recordRejected(
+        { role: request.role ?? 'agent', agent: DEFAULT_AGENT },
         mapped.error,
       );
     }

@@ -24,12 +24,16 @@ import { type Db, type Durability, openDatabase } from './db/open.js';
 import { createPolicyStore } from './db/policy.js';
 import { createToolStatsStore } from './db/stats.js';
 import { createApprovalEvents } from './events.js';
+import { createToolCalls } from './kernel/actions/tool-call.js';
+import { createAdminLedger } from './kernel/admin.js';
+import { createKernel } from './kernel/enforce.js';
+import { outboundFetch } from './kernel/outbound.js';
+import { createReceiptWriter } from './kernel/receipt-writer.js';
 import { keyCustodyStatus } from './key-custody.js';
 import { createChannelHub } from './mcp/channels.js';
 import { createMcpManager, type McpManager } from './mcp/manager.js';
 import { createMcpAuth, type McpAuth } from './mcp/oauth.js';
 import { createRelay, type Relay } from './mcp/relay.js';
-import { createPipeline } from './pipeline/call.js';
 import { scrubString } from './pipeline/redact.js';
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineSettings } from './pipeline/settings.js';
 import { builtinTools, SEED_BUDGETS } from './tools/builtin.js';
@@ -182,6 +186,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     durability: options.durability ?? 'full',
   });
   const receipts = openReceiptLog(db);
+  const writer = createReceiptWriter({ db, receipts, clock });
   const approvals = createApprovalStore(db);
   const budgets = createBudgetStore(db);
   const stats = createToolStatsStore(db);
@@ -189,14 +194,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const events = createApprovalEvents();
 
   if (!policyStore.get()) {
-    db.transaction(() => {
+    await writer.commit((tx) => {
       const seeded = policyStore.set(DEFAULT_POLICY, clock().getTime());
       for (const cap of SEED_BUDGETS) budgets.set(cap, clock().getTime());
-      receipts.append(
-        { kind: 'policy_update', policyHash: seeded.hash, previousPolicyHash: null, by: 'seed' },
-        clock(),
-      );
-    })();
+      tx.append('policy_update', { policyHash: seeded.hash, previousPolicyHash: null, by: 'seed' });
+    });
   }
 
   let stored = policyStore.get() ?? policyStore.set(DEFAULT_POLICY, clock().getTime());
@@ -220,21 +222,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const policy: PolicyHolder = {
     current: () => ({ compiled, stored }),
     validate: (text) => compilePolicy(text),
-    replace(next) {
-      const previousHash = stored.hash;
-      stored = db.transaction(() => {
+    async replace(next) {
+      stored = await writer.commit((tx) => {
+        const previousHash = policyStore.get()?.hash ?? null;
         const saved = policyStore.set(next.text, clock().getTime());
-        receipts.append(
-          {
-            kind: 'policy_update',
-            policyHash: saved.hash,
-            previousPolicyHash: previousHash,
-            by: 'local-admin',
-          },
-          clock(),
-        );
+        tx.append('policy_update', {
+          policyHash: saved.hash,
+          previousPolicyHash: previousHash,
+          by: 'local-admin',
+        });
         return saved;
-      })();
+      });
       const old = compiled;
       compiled = next;
       policyError = null;
@@ -270,22 +268,20 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     ...options.settings,
   };
   mcpAuth = createMcpAuth({
-    db,
     store: createOAuthStore(db),
     secrets,
     keys,
-    receipts,
+    writer,
     clock,
     log,
     onChanged: async (server) => mcp?.afterAuthChange(server),
   });
   mcp = createMcpManager({
-    db,
     store: createMcpStore(db),
     pool,
     secrets,
     registry,
-    receipts,
+    writer,
     scratchDir,
     clock,
     log,
@@ -295,9 +291,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
   mcp.start();
   const manager = mcp;
-  relay = createRelay({
+  const kernel = createKernel({
+    writer,
     db,
-    receipts,
+    approvals,
+    events,
+    knownSecrets: () => mcp?.knownSecrets() ?? [],
+    secrets,
+    fetch: outboundFetch,
+    maxResultBytes: settings.maxResultBytes,
+    clock,
+  });
+  relay = createRelay({
+    kernel,
     pool,
     channels,
     policy: () => compiled,
@@ -306,21 +312,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     knownSecrets: () => manager.knownSecrets(),
     maxResultBytes: settings.maxResultBytes,
     listingTtlMs: options.mcpCatalogTtlMs ?? 60_000,
-    clock,
     log,
   });
-  const pipeline = createPipeline({
-    db,
+  const toolCalls = createToolCalls(kernel, {
     registry,
-    receipts,
     approvals,
     budgets,
     stats,
     events,
     policy: () => compiled,
     settings,
-    clock,
-    knownSecrets: () => mcp?.knownSecrets() ?? [],
   });
 
   let tcpServer: Server | undefined;
@@ -328,7 +329,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const startedAt = clock().toISOString();
   const app = await buildApp({
     db,
-    pipeline,
+    toolCalls,
+    writer,
+    admin: createAdminLedger(writer),
     registry,
     receipts,
     approvals,

@@ -6,5 +6,16 @@ export { SECRET_PATTERNS } from './pipeline/redact.js';
 export { DEFAULT_PIPELINE_SETTINGS, type PipelineSettings } from './pipeline/settings.js';
 export { promptPassphraseOnTty } from './prompt.js';
 export { builtinTools } from './tools/builtin.js';
-export type { ToolContext, ToolExecutor, ToolProvider, ToolSpec } from './tools/types.js';
+export type {
+  BaseToolContext,
+  ExternalToolContext,
+  OutboundFetch,
+  ReceiptAuth,
+  ScopedSecrets,
+  ToolExecutor,
+  ToolProvider,
+  ToolSpec,
+  TransactionalToolContext,
+  TransactionHandle,
+} from './tools/types.js';
 export { VERSION } from './version.js';

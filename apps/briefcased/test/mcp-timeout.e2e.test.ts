@@ -14,6 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMcpStore } from '../src/db/mcp.js';
 import { MIGRATIONS } from '../src/db/migrations.js';
 import { type Db, migrate, openDatabase } from '../src/db/open.js';
+import { createReceiptWriter } from '../src/kernel/receipt-writer.js';
 import { createMcpManager, type McpManager } from '../src/mcp/manager.js';
 import { builtinTools } from '../src/tools/builtin.js';
 import { createToolRegistry } from '../src/tools/registry.js';
@@ -94,12 +95,11 @@ describe('the manager', () => {
     db = openDatabase(join(dir, 'test.db'));
     pool = createUpstreamPool();
     manager = createMcpManager({
-      db,
       store: createMcpStore(db),
       pool,
       secrets: createMemorySecretStore(),
       registry: createToolRegistry([builtinTools]),
-      receipts: openReceiptLog(db),
+      writer: createReceiptWriter({ db, receipts: openReceiptLog(db), clock: () => new Date() }),
       scratchDir: join(dir, 'scratch'),
       clock: () => new Date(),
       log: { warn() {}, error() {} },

@@ -9,6 +9,7 @@ export {
   isErrorCode,
 } from './errors.js';
 export { DATA_DIR_LAYOUT, resolveDataDir } from './paths.js';
+export { isReceiptKind, RECEIPT_KINDS, type ReceiptKind } from './receipt-kinds.js';
 export type {
   AddMcpServerInput,
   Approval,

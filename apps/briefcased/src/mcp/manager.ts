@@ -16,10 +16,9 @@ import {
   type UpstreamTool,
   validateServerUrl,
 } from '@briefcase/mcp-upstream';
-import type { ReceiptLog } from '@briefcase/receipts';
 import type { SecretStore } from '@briefcase/secrets';
 import type { McpServerRecord, McpStore, McpToolDefinition, McpToolRecord, McpTransport } from '../db/mcp.js';
-import type { Db } from '../db/open.js';
+import type { ReceiptWriter } from '../kernel/receipt-writer.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ToolSpec } from '../tools/types.js';
 import { traceContextMeta } from '../trace-context.js';
@@ -38,12 +37,12 @@ const RESULT_FIELDS = ['content', 'structuredContent', 'isError'];
 export type AddServerInput = AddMcpServerInput;
 
 export interface McpManagerDeps {
-  db: Db;
   store: McpStore;
   pool: UpstreamPool;
   secrets: SecretStore;
   registry: ToolRegistry;
-  receipts: ReceiptLog;
+  /** The one receipt writer: every change this manager makes is receipted through it. */
+  writer: ReceiptWriter;
   /** Parent of the per-server working directories of stdio servers (outside the data dir). */
   scratchDir: string;
   clock: () => Date;
@@ -83,7 +82,7 @@ const flagsOf = (tool: UpstreamTool) => detectInstructionLikeText(tool);
  * entries through which their tools go down the same pipeline as built-in ones.
  */
 export function createMcpManager(deps: McpManagerDeps) {
-  const { db, store, pool, secrets, registry, receipts, clock, log } = deps;
+  const { store, pool, secrets, registry, writer, clock, log } = deps;
   const authRequired = new Set<string>();
   /** Environment values handed to each stdio server: its tools could echo them, so results are scrubbed of them. */
   const handedOut = new Map<string, string[]>();
@@ -130,6 +129,7 @@ export function createMcpManager(deps: McpManagerDeps) {
       definition,
       executor: {
         mode: 'external',
+        auth: () => deps.auth?.receiptAuth(server.name),
         run: async (args, ctx) => {
           const current = store.server(server.name);
           if (!current) throw new BriefcaseError('not_found', `MCP server ${server.name} was removed.`);
@@ -137,8 +137,6 @@ export function createMcpManager(deps: McpManagerDeps) {
           await assertUnchanged(current, record.tool, config);
           // The remote server continues this call's trace (MCP carries W3C trace context in `_meta`).
           const meta = traceContextMeta();
-          const auth = deps.auth?.receiptAuth(server.name);
-          if (auth) ctx.setReceiptAuth?.(auth);
           const progress = deps.channels?.progressSink(ctx.binding);
           const done = deps.channels?.track(server.name, ctx.binding?.channel);
           try {
@@ -191,9 +189,10 @@ export function createMcpManager(deps: McpManagerDeps) {
     options: { initial?: boolean; only?: string } = {},
   ) {
     const nowMs = clock().getTime();
-    const records = new Map(store.tools(server.name).map((r) => [r.tool, r]));
     const changes: Array<{ tool: string; change: 'new' | 'changed' | 'removed' | 'restored' }> = [];
-    db.transaction(() => {
+    // Read inside the commit: a concurrent reconcile of the same server sees this one's writes.
+    await writer.commit((tx) => {
+      const records = new Map(store.tools(server.name).map((r) => [r.tool, r]));
       for (const tool of live) {
         const hash = toolDefinitionHash(tool);
         const record = records.get(tool.name);
@@ -253,12 +252,9 @@ export function createMcpManager(deps: McpManagerDeps) {
         store.saveTool({ ...record, state: 'quarantined' }, nowMs);
       }
       if (changes.length > 0) {
-        receipts.append(
-          { kind: 'mcp_tools_changed', server: server.name, changes: changes.map((c) => ({ ...c })) },
-          clock(),
-        );
+        tx.append('mcp_tools_changed', { server: server.name, changes: changes.map((c) => ({ ...c })) });
       }
-    })();
+    });
     publish();
     return changes;
   }
@@ -434,20 +430,17 @@ export function createMcpManager(deps: McpManagerDeps) {
       }
       for (const [name, value] of Object.entries(env))
         await secrets.put(envSecretId(record.name, name), value);
-      db.transaction(() => {
+      await writer.commit((tx) => {
         store.addServer(record, clock().getTime());
-        receipts.append(
-          {
-            kind: 'mcp_server_added',
-            server: record.name,
-            transport,
-            envNames: record.envNames,
-            tools: live?.length ?? 0,
-            authorization: live ? 'none' : 'oauth_required',
-          },
-          clock(),
-        );
-      })();
+        tx.append('mcp_server_added', {
+          server: record.name,
+          transport,
+          envNames: record.envNames,
+          tools: live?.length ?? 0,
+          authorization: live ? 'none' : 'oauth_required',
+          by: 'local-admin',
+        });
+      });
       if (!live) deps.auth?.noteUnauthorized(record.name);
       const added = requireServer(record.name);
       await reconcile(added, live ?? [], { initial: true });
@@ -457,11 +450,11 @@ export function createMcpManager(deps: McpManagerDeps) {
     refresh,
 
     /** Accepts every pending definition of a server (what `briefcase mcp review NAME --accept` does). */
-    review(name: string) {
+    async review(name: string) {
       const server = requireServer(name);
       const nowMs = clock().getTime();
       const accepted: string[] = [];
-      db.transaction(() => {
+      await writer.commit((tx) => {
         for (const record of store.tools(name)) {
           if (record.state !== 'quarantined' || record.pending === null) continue;
           accepted.push(record.tool);
@@ -478,13 +471,9 @@ export function createMcpManager(deps: McpManagerDeps) {
             nowMs,
           );
         }
-        if (accepted.length > 0) {
-          receipts.append(
-            { kind: 'mcp_review_accepted', server: name, tools: accepted, by: 'local-admin' },
-            clock(),
-          );
-        }
-      })();
+        // Also when nothing was pending: a person's review is receipted whatever it found.
+        tx.append('mcp_review_accepted', { server: name, tools: accepted, by: 'local-admin' });
+      });
       publish();
       return { server: view(server), accepted };
     },
@@ -493,10 +482,10 @@ export function createMcpManager(deps: McpManagerDeps) {
       const server = requireServer(name);
       await pool.close(name);
       for (const envName of server.envNames) await secrets.delete(envSecretId(name, envName));
-      db.transaction(() => {
+      await writer.commit((tx) => {
         store.removeServer(name);
-        receipts.append({ kind: 'mcp_server_removed', server: name, by: 'local-admin' }, clock());
-      })();
+        tx.append('mcp_server_removed', { server: name, by: 'local-admin' });
+      });
       authRequired.delete(name);
       handedOut.delete(name);
       await deps.auth?.forget(name);

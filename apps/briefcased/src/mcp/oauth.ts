@@ -25,11 +25,10 @@ import {
   type TokenSet,
   validateAuthorizationCallback,
 } from '@briefcase/oauth';
-import type { ReceiptLog } from '@briefcase/receipts';
 import type { SecretStore } from '@briefcase/secrets';
 import type { McpServerRecord } from '../db/mcp.js';
 import { emptyOAuthRecord, type OAuthQuirks, type OAuthRecord, type OAuthStore } from '../db/mcp-oauth.js';
-import type { Db } from '../db/open.js';
+import type { ReceiptWriter } from '../kernel/receipt-writer.js';
 
 const tokensId = (server: string) => `mcp.${server}.oauth.tokens`;
 const clientId = (server: string) => `mcp.${server}.oauth.client`;
@@ -90,11 +89,10 @@ export interface ReceiptAuth {
 }
 
 export interface McpAuthDeps {
-  db: Db;
   store: OAuthStore;
   secrets: SecretStore;
   keys: KeyStore;
-  receipts: ReceiptLog;
+  writer: ReceiptWriter;
   clock: () => Date;
   log: { warn(fields: object, msg: string): void };
   /** Called after a login or logout, so the server's session reconnects with (or without) tokens. */
@@ -115,7 +113,7 @@ interface Live {
  * live in the secret store; SQLite keeps the metadata.
  */
 export function createMcpAuth(deps: McpAuthDeps) {
-  const { store, secrets, keys, receipts, clock } = deps;
+  const { store, secrets, keys, clock } = deps;
   const live = new Map<string, Live>();
   const logins = new Map<string, LoginView>();
   /** Closes the redirect listener of a pending login (cancel). */
@@ -402,7 +400,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
           });
           await secrets.put(tokensId(server.name), JSON.stringify(tokens));
           live.delete(server.name);
-          deps.db.transaction(() => {
+          await deps.writer.commit((tx) => {
             store.save({
               ...record,
               state: 'authorized',
@@ -412,19 +410,15 @@ export function createMcpAuth(deps: McpAuthDeps) {
               expiresAtMs: tokens.expiresAt ?? null,
               updatedAtMs: now(),
             });
-            receipts.append(
-              {
-                kind: 'mcp_login',
-                server: server.name,
-                issuer: as.issuer,
-                method: tokens.tokenType === 'DPoP' ? 'oauth_dpop' : 'oauth_bearer',
-                scope: tokens.scope ?? record.scope,
-                clientSource: client.source,
-                by: 'local-admin',
-              },
-              clock(),
-            );
-          })();
+            tx.append('mcp_login', {
+              server: server.name,
+              issuer: as.issuer,
+              method: tokens.tokenType === 'DPoP' ? 'oauth_dpop' : 'oauth_bearer',
+              scope: tokens.scope ?? record.scope,
+              clientSource: client.source,
+              by: 'local-admin',
+            });
+          });
           finishLogin(id, { state: 'authorized' });
           await deps.onChanged(server.name);
         } catch (error) {
@@ -504,19 +498,15 @@ export function createMcpAuth(deps: McpAuthDeps) {
     }
     await secrets.delete(tokensId(server.name));
     live.delete(server.name);
-    deps.db.transaction(() => {
+    await deps.writer.commit((tx) => {
       if (record) update(server.name, { state: 'oauth_required', reason: 'logged_out', expiresAtMs: null });
-      receipts.append(
-        {
-          kind: 'mcp_logout',
-          server: server.name,
-          revoked,
-          localOnly: options.localOnly === true,
-          by: 'local-admin',
-        },
-        clock(),
-      );
-    })();
+      tx.append('mcp_logout', {
+        server: server.name,
+        revoked,
+        localOnly: options.localOnly === true,
+        by: 'local-admin',
+      });
+    });
     await deps.onChanged(server.name);
     return { revoked };
   }

@@ -1,13 +1,6 @@
-import {
-  BriefcaseError,
-  canonicalHash,
-  type DecisionReason,
-  type ErrorCode,
-  isBriefcaseError,
-} from '@briefcase/core';
+import { BriefcaseError, canonicalHash, isBriefcaseError } from '@briefcase/core';
 import type { UpstreamPool, UpstreamServerConfig, UpstreamServerRequest } from '@briefcase/mcp-upstream';
 import type { CompiledPolicy } from '@briefcase/policy';
-import type { ReceiptLog } from '@briefcase/receipts';
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import {
   ErrorCode as JsonRpcErrorCode,
@@ -16,8 +9,9 @@ import {
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerRecord } from '../db/mcp.js';
-import type { Db } from '../db/open.js';
-import { RECEIPT_WRITE_FAILED } from '../pipeline/messages.js';
+import { type Action, type ActionPlan, DEFAULT_AGENT } from '../kernel/action.js';
+import { hasReceipt, type Kernel } from '../kernel/enforce.js';
+import type { ReceiptFields } from '../kernel/receipt-writer.js';
 import { redactResult } from '../pipeline/redact.js';
 import { traceContextMeta } from '../trace-context.js';
 import type { ChannelBinding, ChannelHub } from './channels.js';
@@ -38,8 +32,8 @@ export const AGENT_RELAY_METHODS = [
 export type AgentRelayMethod = (typeof AGENT_RELAY_METHODS)[number];
 
 export interface RelayDeps {
-  db: Db;
-  receipts: ReceiptLog;
+  /** Every relayed request that reaches one server is enforced, and receipted, by the kernel. */
+  kernel: Kernel;
   pool: UpstreamPool;
   channels: ChannelHub;
   policy: () => CompiledPolicy;
@@ -50,7 +44,6 @@ export interface RelayDeps {
   maxResultBytes: number;
   /** How long listings of resources, templates and prompts are reused (list_changed clears them). */
   listingTtlMs: number;
-  clock: () => Date;
   log: { warn(fields: object, msg: string): void };
 }
 
@@ -92,50 +85,9 @@ const printable = (text: string) => JSON.stringify(text.length > 120 ? `${text.s
  * (`kind: "mcp_relay"`), written before its answer is passed on.
  */
 export function createRelay(deps: RelayDeps) {
-  const { db, receipts, pool, channels, clock } = deps;
+  const { pool, channels } = deps;
   const listings = new Map<string, Listing>(); // `${kind}\0${server}`
   const capabilitiesOf = new Map<string, ServerCapabilities>();
-
-  function receipt(fields: {
-    agent: string;
-    server: string;
-    method: string;
-    target: string;
-    direction: 'to_server' | 'to_client';
-    params: unknown;
-    decision: 'allow' | 'deny';
-    reasons: DecisionReason[];
-    outcome: 'ok' | 'denied' | 'failed';
-    errorCode: ErrorCode | null;
-    redactions?: number;
-    t0: number;
-  }): number {
-    const { t0, params, target, ...rest } = fields;
-    try {
-      return db.transaction(
-        () =>
-          receipts.append(
-            {
-              kind: 'mcp_relay',
-              ...rest,
-              target: target.slice(0, MAX_TARGET_IN_RECEIPT),
-              paramsHash: canonicalHash(params ?? {}),
-              reasons: rest.reasons.map(({ stage, id, message }) => ({ stage, id, message })),
-              redactions: rest.redactions ?? 0,
-              durationMs: Math.round((performance.now() - t0) * 1000) / 1000,
-            },
-            clock(),
-          ).seq,
-      )();
-    } catch (cause) {
-      throw new BriefcaseError('internal_error', RECEIPT_WRITE_FAILED, { cause });
-    }
-  }
-
-  const withReceipt = (error: BriefcaseError, seq: number) =>
-    new BriefcaseError(error.code, error.message, {
-      details: { ...(isRecord(error.details) ? error.details : {}), receiptSeq: seq },
-    });
 
   function decide(agent: string, server: string, method: string, target: string, params: unknown) {
     return deps.policy().evaluateRelay({
@@ -145,6 +97,49 @@ export function createRelay(deps: RelayDeps) {
       target,
       paramsBytes: Buffer.byteLength(JSON.stringify(params ?? {})),
     });
+  }
+
+  /** The receipt fields of a relayed request before its server is known. */
+  const relayFields = (
+    method: string,
+    direction: 'to_server' | 'to_client',
+    params: unknown,
+  ): ReceiptFields => ({
+    server: '',
+    method,
+    target: '',
+    direction,
+    paramsHash: canonicalHash(params ?? {}),
+  });
+
+  /**
+   * A relayed request as a kernel action: its plan is the `relay` policy decision and one request.
+   * A relayed request has no effect the daemon answers for beyond its answer (reads, prompts,
+   * completion, a subscription), so it runs as `pure`: one receipt after it, no intent before.
+   */
+  function relayPlan(
+    fields: ReceiptFields,
+    agent: string,
+    server: string,
+    target: string,
+    params: Record<string, unknown>,
+    run: () => Promise<unknown>,
+    redact: boolean,
+  ): ActionPlan {
+    const method = String(fields.method);
+    Object.assign(fields, {
+      server,
+      target: target.slice(0, MAX_TARGET_IN_RECEIPT),
+      paramsHash: canonicalHash(params),
+    });
+    return {
+      decide: () => decide(agent, server, method, target, params),
+      denialMessage: (reasons) =>
+        `The policy does not allow ${method} on server ${server}: ${reasons.map((r) => r.message).join('; ')}.`,
+      executor: { mode: 'pure', run },
+      args: params,
+      ...(redact ? { output: { label: `${server} ${method}`, allowlist: ['*'] } } : {}),
+    };
   }
 
   async function capabilities(server: McpServerRecord): Promise<ServerCapabilities> {
@@ -273,7 +268,7 @@ export function createRelay(deps: RelayDeps) {
     );
   }
 
-  /** Sends one request to one server under the policy, with its receipt; returns the redacted result. */
+  /** Sends one request to one server through the kernel (policy, receipt, redaction); returns the redacted result. */
   async function forward(
     server: McpServerRecord,
     method: Exclude<AgentRelayMethod, 'resources/list' | 'resources/templates/list' | 'prompts/list'>,
@@ -282,72 +277,41 @@ export function createRelay(deps: RelayDeps) {
     opts: RelayRequestOptions,
     send = true,
   ): Promise<Record<string, unknown>> {
-    const t0 = performance.now();
-    const base = {
-      agent: opts.agent,
-      server: server.name,
-      method,
-      target,
-      direction: 'to_server' as const,
-      params,
-      t0,
+    const action: Action = {
+      kind: 'mcp_relay',
+      fields: relayFields(method, 'to_server', params),
+      prepare: (fields) =>
+        relayPlan(
+          fields,
+          opts.agent,
+          server.name,
+          target,
+          params,
+          () => (send ? ask() : Promise.resolve({})),
+          true,
+        ),
     };
-    const decision = decide(opts.agent, server.name, method, target, params);
-    if (decision.kind !== 'allow') {
-      const seq = receipt({
-        ...base,
-        decision: 'deny',
-        reasons: decision.reasons,
-        outcome: 'denied',
-        errorCode: 'denied',
-      });
-      const why = decision.reasons.map((r) => r.message).join('; ');
-      throw new BriefcaseError(
-        'denied',
-        `The policy does not allow ${method} on server ${server.name}: ${why}.`,
-        {
-          details: { receiptSeq: seq, reasons: decision.reasons },
-        },
-      );
-    }
-    const allowed = { ...base, decision: 'allow' as const, reasons: decision.reasons };
-    let raw: Record<string, unknown> = {};
-    if (send) {
+    const ask = async () => {
       const done = channels.track(server.name, opts.binding?.channel);
       try {
         const meta = traceContextMeta();
         const progress = channels.progressSink(opts.binding);
-        raw = await pool.request(await deps.configFor(server), method, params, {
+        return await pool.request(await deps.configFor(server), method, params, {
           ...(opts.signal ? { signal: opts.signal } : {}),
           ...(meta ? { meta } : {}),
           ...(progress ? { onProgress: progress } : {}),
         });
       } catch (error) {
-        const failure = isBriefcaseError(error)
+        throw isBriefcaseError(error)
           ? error
           : new BriefcaseError('upstream_error', `Server ${server.name} failed to answer ${method}.`);
-        throw withReceipt(failure, receipt({ ...allowed, outcome: 'failed', errorCode: failure.code }));
       } finally {
         done();
       }
-    }
-    let redacted: { value: unknown; redactions: number };
-    try {
-      redacted = redactResult(
-        `${server.name} ${method}`,
-        raw,
-        ['*'],
-        deps.maxResultBytes,
-        deps.knownSecrets(),
-      );
-    } catch (error) {
-      const failure = isBriefcaseError(error)
-        ? error
-        : new BriefcaseError('upstream_error', 'Result refused.');
-      throw withReceipt(failure, receipt({ ...allowed, outcome: 'failed', errorCode: failure.code }));
-    }
-    receipt({ ...allowed, outcome: 'ok', errorCode: null, redactions: redacted.redactions });
-    return redacted.value as Record<string, unknown>;
+    };
+    const caller = { role: 'agent', agent: opts.agent } as const;
+    return (await deps.kernel.enforce(action, caller, opts.signal ? { signal: opts.signal } : {}))
+      .value as Record<string, unknown>;
   }
 
   function stringParam(params: Record<string, unknown>, name: string, max = 8192): string {
@@ -441,6 +405,28 @@ export function createRelay(deps: RelayDeps) {
     params: Record<string, unknown>,
     opts: RelayRequestOptions,
   ): Promise<Record<string, unknown>> {
+    try {
+      return await dispatch(method, params, opts);
+    } catch (error) {
+      // A request refused before it reached the kernel (bad params, no server owns the URI) is an
+      // attempt too. Listings ask every server and are decided per server; they leave none.
+      if (!isBriefcaseError(error) || hasReceipt(error) || method.endsWith('/list')) throw error;
+      const refused: Action = {
+        kind: 'mcp_relay',
+        fields: relayFields(method, 'to_server', params),
+        prepare: () => {
+          throw error;
+        },
+      };
+      throw await deps.kernel.recordRejected(refused, { role: 'agent', agent: opts.agent }, error);
+    }
+  }
+
+  async function dispatch(
+    method: AgentRelayMethod,
+    params: Record<string, unknown>,
+    opts: RelayRequestOptions,
+  ): Promise<Record<string, unknown>> {
     if (params.cursor !== undefined && method.endsWith('/list')) {
       throw new BriefcaseError('invalid_args', 'Unknown cursor: briefcased returns every item on one page.');
     }
@@ -484,15 +470,13 @@ export function createRelay(deps: RelayDeps) {
     }
   }
 
-  /** A server asks the agent's client (sampling, elicitation, roots): policy, routing, receipt. */
+  /** A server asks the agent's client (sampling, elicitation, roots): through the kernel, then routed. */
   async function onServerRequest(
     serverName: string,
     request: UpstreamServerRequest,
     ctx: { signal: AbortSignal },
   ): Promise<Record<string, unknown>> {
-    const t0 = performance.now();
     const { method } = request;
-    const agent = 'default';
     // A server could echo the values it was given with --env into what it asks the client.
     let params: Record<string, unknown>;
     try {
@@ -506,38 +490,53 @@ export function createRelay(deps: RelayDeps) {
     } catch {
       throw new McpError(JsonRpcErrorCode.InvalidParams, `The ${method} request is too large to relay.`);
     }
-    const base = {
-      agent,
-      server: serverName,
-      method,
-      target: '',
-      direction: 'to_client' as const,
-      params,
-      t0,
+    const action: Action = {
+      kind: 'mcp_relay',
+      fields: relayFields(method, 'to_client', params),
+      prepare: (fields) =>
+        relayPlan(
+          fields,
+          DEFAULT_AGENT,
+          serverName,
+          '',
+          params,
+          () => askClient(serverName, method, params, ctx.signal),
+          false,
+        ),
     };
-    const decision = decide(agent, serverName, method, '', params);
-    if (decision.kind !== 'allow') {
-      receipt({
-        ...base,
-        decision: 'deny',
-        reasons: decision.reasons,
-        outcome: 'denied',
-        errorCode: 'denied',
-      });
+    try {
+      const caller = { role: 'agent', agent: DEFAULT_AGENT } as const;
+      return (await deps.kernel.enforce(action, caller, { signal: ctx.signal })).value as Record<
+        string,
+        unknown
+      >;
+    } catch (error) {
+      if (!isBriefcaseError(error)) throw error;
+      if (error.code === 'denied') {
+        throw new McpError(
+          JsonRpcErrorCode.InvalidRequest,
+          `The user's policy does not allow ${method} from this server.`,
+        );
+      }
+      const rpcCode = (error.details as { rpcCode?: unknown } | undefined)?.rpcCode;
       throw new McpError(
-        JsonRpcErrorCode.InvalidRequest,
-        `The user's policy does not allow ${method} from this server.`,
+        typeof rpcCode === 'number' ? rpcCode : JsonRpcErrorCode.InternalError,
+        error.message,
       );
     }
-    const allowed = { ...base, decision: 'allow' as const, reasons: decision.reasons };
-    const fail = (code: number, message: string, id: string): never => {
-      receipt({
-        ...allowed,
-        reasons: [...decision.reasons, { stage: 'relay', id, message }],
-        outcome: 'failed',
-        errorCode: 'upstream_error',
+  }
+
+  /** Routes a server's request to the one agent session that can answer it, and checks the answer. */
+  async function askClient(
+    serverName: string,
+    method: string,
+    params: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>> {
+    const fail = (rpcCode: number, message: string, id: string): never => {
+      throw new BriefcaseError('upstream_error', message, {
+        details: { rpcCode, receiptReason: { stage: 'relay', id, message } },
       });
-      throw new McpError(code, message);
     };
     let channel: string;
     try {
@@ -547,7 +546,7 @@ export function createRelay(deps: RelayDeps) {
     }
     let answer: Awaited<ReturnType<ChannelHub['ask']>>;
     try {
-      answer = await channels.ask(channel, serverName, method, params, ctx.signal);
+      answer = await channels.ask(channel, serverName, method, params, signal);
     } catch (error) {
       return fail(JsonRpcErrorCode.InternalError, (error as Error).message, 'relay:no-answer');
     }
@@ -561,7 +560,6 @@ export function createRelay(deps: RelayDeps) {
         'relay:malformed',
       );
     }
-    receipt({ ...allowed, outcome: 'ok', errorCode: null });
     return answer.result;
   }
 

@@ -8,7 +8,7 @@ import {
 } from '@briefcase/policy';
 import type { BudgetStore } from '../db/budgets.js';
 import type { ToolStatsStore } from '../db/stats.js';
-import type { Caller } from './attempt.js';
+import type { Caller } from '../kernel/action.js';
 import type { PipelineSettings } from './settings.js';
 
 /** What the decide stage reads: spend and caps, call history, the active policy, and its thresholds. */

@@ -1,24 +1,26 @@
 import { BriefcaseError, isBriefcaseError } from '@briefcase/core';
-import type { RegisteredTool } from '../tools/registry.js';
-import type { ToolContext } from '../tools/types.js';
+import type { TransactionalToolContext } from '../tools/types.js';
 
-/** Runs a tool (any mode), failing with `upstream_error` when it does not answer within `timeoutMs`. */
-export async function runWithTimeout(
-  tool: RegisteredTool,
-  args: Record<string, unknown>,
-  ctx: ToolContext,
-  timeoutMs: number,
-) {
-  const exec = tool.executor;
+/**
+ * Runs an action's executor (any mode), failing with `upstream_error` when it does not answer within
+ * `timeoutMs`; without a deadline here, the executor enforces its own (remote servers have per-server
+ * timeouts).
+ */
+export async function runWithTimeout<T>(
+  name: string,
+  run: () => T | Promise<T>,
+  timeoutMs?: number,
+): Promise<T> {
+  if (timeoutMs === undefined) return run();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new BriefcaseError('upstream_error', `${tool.definition.name} did not answer in time.`)),
+      () => reject(new BriefcaseError('upstream_error', `${name} did not answer in time.`)),
       timeoutMs,
     );
   });
   try {
-    return await Promise.race([Promise.resolve().then(() => exec.run(args, ctx)), timeout]);
+    return await Promise.race([Promise.resolve().then(run), timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -30,9 +32,9 @@ export async function runWithTimeout(
  */
 export function runTransactional(
   name: string,
-  run: (args: Record<string, unknown>, ctx: ToolContext) => unknown,
+  run: (args: Record<string, unknown>, ctx: TransactionalToolContext) => unknown,
   args: Record<string, unknown>,
-  ctx: ToolContext,
+  ctx: TransactionalToolContext,
 ): unknown {
   try {
     return run(args, ctx);

@@ -1,9 +1,5 @@
 import { type Approval, BriefcaseError, type DecisionReason } from '@briefcase/core';
 
-/** Why a call failed when its receipt could not be written: fail closed, say where to look. */
-export const RECEIPT_WRITE_FAILED =
-  'The receipt for this call could not be written, so the call did not happen. Check the disk and the daemon log.';
-
 /** A tool name as it may appear in a message: quoted, and clipped so hostile names stay readable. */
 export const printableName = (name: string) =>
   JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);

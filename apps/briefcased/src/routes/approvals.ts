@@ -1,18 +1,16 @@
 import { type Approval, BriefcaseError } from '@briefcase/core';
-import type { ReceiptLog } from '@briefcase/receipts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { ApprovalStore } from '../db/approvals.js';
-import type { Db } from '../db/open.js';
 import type { ApprovalEvents } from '../events.js';
+import type { ReceiptWriter } from '../kernel/receipt-writer.js';
 import { errorResponses, ref } from '../schemas.js';
 import { openSse } from './sse.js';
 
 /** What the approval routes read and write; a decision and its receipt share one transaction. */
 export interface ApprovalRouteDeps {
-  db: Db;
   approvals: ApprovalStore;
-  receipts: ReceiptLog;
+  writer: ReceiptWriter;
   events: ApprovalEvents;
   clock: () => Date;
 }
@@ -23,23 +21,19 @@ function decideApproval(deps: ApprovalRouteDeps, decision: 'approved' | 'denied'
     const { id } = request.params as { id: string };
     const reason = (request.body as { reason?: string } | undefined)?.reason;
     const nowMs = deps.clock().getTime();
-    const approval = deps.db.transaction(() => {
+    const approval = await deps.writer.commit((tx) => {
       const decided = deps.approvals.decide(id, decision, 'local-admin', nowMs, reason);
       if (decided) {
-        deps.receipts.append(
-          {
-            kind: 'approval_decision',
-            approvalId: decided.id,
-            tool: decided.tool,
-            argsHash: decided.argsHash,
-            decision,
-            by: 'local-admin',
-          },
-          deps.clock(),
-        );
+        tx.append('approval_decision', {
+          approvalId: decided.id,
+          tool: decided.tool,
+          argsHash: decided.argsHash,
+          decision,
+          by: 'local-admin',
+        });
       }
       return decided;
-    })();
+    });
     if (!approval) {
       const existing = deps.approvals.get(id);
       if (!existing) throw new BriefcaseError('not_found', `No approval has the id ${JSON.stringify(id)}.`);
@@ -133,7 +127,7 @@ export function registerApprovalRoutes(app: FastifyInstance, deps: ApprovalRoute
   app.post(
     '/v1/approvals/:id/approve',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'approval.approve' },
       schema: {
         summary: 'Approve a pending request (single use, bound to the exact tool and arguments)',
         params: approvalParams,
@@ -147,7 +141,7 @@ export function registerApprovalRoutes(app: FastifyInstance, deps: ApprovalRoute
   app.post(
     '/v1/approvals/:id/deny',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'approval.deny' },
       schema: {
         summary: 'Deny a pending request',
         params: approvalParams,

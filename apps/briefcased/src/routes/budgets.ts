@@ -1,17 +1,15 @@
-import type { ReceiptLog } from '@briefcase/receipts';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { BudgetStore } from '../db/budgets.js';
-import type { Db } from '../db/open.js';
+import type { ReceiptWriter } from '../kernel/receipt-writer.js';
 import { BUDGET_CAP, errorResponses, ref } from '../schemas.js';
 
 const CATEGORY = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 
 /** What the budget routes read and write; a cap change and its receipt share one transaction. */
 export interface BudgetRouteDeps {
-  db: Db;
   budgets: BudgetStore;
-  receipts: ReceiptLog;
+  writer: ReceiptWriter;
   clock: () => Date;
 }
 
@@ -39,7 +37,7 @@ export function registerBudgetRoutes(app: FastifyInstance, deps: BudgetRouteDeps
   app.put(
     '/v1/budgets/:category',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'budget.set' },
       schema: {
         summary: 'Set the daily and monthly caps of a category (null = no cap for that window)',
         params: {
@@ -68,10 +66,10 @@ export function registerBudgetRoutes(app: FastifyInstance, deps: BudgetRouteDeps
         dailyCapMicroUsd: body.dailyCapMicroUsd,
         monthlyCapMicroUsd: body.monthlyCapMicroUsd ?? null,
       };
-      deps.db.transaction(() => {
+      await deps.writer.commit((tx) => {
         deps.budgets.set(cap, now.getTime());
-        deps.receipts.append({ kind: 'budget_update', ...cap, by: 'local-admin' }, now);
-      })();
+        tx.append('budget_update', { ...cap, by: 'local-admin' });
+      });
       const budget = deps.budgets.list(now.getTime()).find((b) => b.category === category);
       return { budget };
     },

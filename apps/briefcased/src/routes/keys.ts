@@ -5,9 +5,9 @@ import {
   type KeyPurpose,
   type KeyStore,
 } from '@briefcase/keys';
-import type { ReceiptLog } from '@briefcase/receipts';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
+import type { ReceiptWriter } from '../kernel/receipt-writer.js';
 import { errorResponses } from '../schemas.js';
 
 /** JSON Schema of a public JWK (only the RFC 7638 members). */
@@ -42,7 +42,7 @@ const KEY_SCHEMA = {
 /** What the key routes use: the key store, and the receipt log that records rotations. */
 export interface KeyRouteDeps {
   keys: KeyStore;
-  receipts: ReceiptLog;
+  writer: ReceiptWriter;
   clock: () => Date;
 }
 
@@ -70,7 +70,7 @@ export function registerKeyRoutes(app: FastifyInstance, deps: KeyRouteDeps): voi
   app.post(
     '/v1/keys/:purpose/rotate',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'key.rotate' },
       schema: {
         summary: 'Make a new key the active one for a purpose; the old one stays listed, inactive',
         description:
@@ -97,17 +97,13 @@ export function registerKeyRoutes(app: FastifyInstance, deps: KeyRouteDeps): voi
       const previous = await deps.keys.active(purpose);
       const key = await deps.keys.rotate(purpose, algorithm);
       // The receipt chain keeps the history of public keys, so an old export's key can be traced.
-      deps.receipts.append(
-        {
-          kind: 'key_rotation',
-          purpose,
-          algorithm: key.algorithm,
-          thumbprint: key.thumbprint,
-          previousThumbprint: previous?.thumbprint() ?? null,
-          by: 'local-admin',
-        },
-        deps.clock(),
-      );
+      await deps.writer.record('key_rotation', {
+        purpose,
+        algorithm: key.algorithm,
+        thumbprint: key.thumbprint,
+        previousThumbprint: previous?.thumbprint() ?? null,
+        by: 'local-admin',
+      });
       return { key };
     },
   );

@@ -1,12 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
+import type { AdminLedger } from '../kernel/admin.js';
 import type { AddServerInput, McpManager } from '../mcp/manager.js';
 import { MAX_LOGIN_WAIT_MS } from '../mcp/oauth.js';
 import { errorResponses } from '../schemas.js';
+import { adminRequestOf } from './admin.js';
 
 /** What the MCP routes drive: the remote-server manager (absent when no manager is configured). */
 export interface McpRouteDeps {
   mcp: McpManager;
+  /** Receipts of the actions here that have no receipt kind of their own (refresh, login, cancel). */
+  admin: AdminLedger;
 }
 
 const NAME = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' };
@@ -149,7 +153,7 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
   app.post(
     '/v1/mcp/servers/:name/login',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'mcp.login' },
       schema: {
         summary: 'Start an OAuth login for a remote server',
         description:
@@ -198,6 +202,7 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
         ...(body.scope !== undefined ? { scope: body.scope } : {}),
         quirks,
       });
+      await deps.admin.done(adminRequestOf(request), { login: login.id });
       return reply.code(201).send({ login });
     },
   );
@@ -239,7 +244,7 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
   app.delete(
     '/v1/mcp/logins/:id',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'mcp.login.cancel' },
       schema: {
         summary: 'Cancel a pending login: its loopback redirect listener closes',
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
@@ -249,13 +254,17 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
         },
       },
     },
-    async (request) => ({ login: await deps.mcp.cancelLogin((request.params as { id: string }).id) }),
+    async (request) => {
+      const login = await deps.mcp.cancelLogin((request.params as { id: string }).id);
+      await deps.admin.done(adminRequestOf(request), { login: login.id, state: login.state });
+      return { login };
+    },
   );
 
   app.post(
     '/v1/mcp/servers/:name/logout',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'mcp.logout' },
       schema: {
         summary: 'Log out of a remote server: revoke its tokens at the server (RFC 7009), then forget them',
         params,
@@ -312,7 +321,7 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
   app.post(
     '/v1/mcp/servers',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'mcp.add' },
       schema: {
         summary: 'Add a remote MCP server (Streamable HTTP, HTTP+SSE, or a local stdio command)',
         description:
@@ -371,7 +380,7 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
   app.delete(
     '/v1/mcp/servers/:name',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'mcp.remove' },
       schema: {
         summary: 'Remove a remote MCP server, its pins and its stored environment values',
         params,
@@ -387,7 +396,7 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
   app.post(
     '/v1/mcp/servers/:name/refresh',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'mcp.refresh' },
       schema: {
         summary:
           'Fetch the live tool list and compare it with the pins (changed or new tools are quarantined)',
@@ -413,13 +422,17 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
         },
       },
     },
-    async (request) => deps.mcp.refresh((request.params as { name: string }).name),
+    async (request) => {
+      const refreshed = await deps.mcp.refresh((request.params as { name: string }).name);
+      await deps.admin.done(adminRequestOf(request), { changes: refreshed.changes.length });
+      return refreshed;
+    },
   );
 
   app.post(
     '/v1/mcp/servers/:name/review',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'mcp.review' },
       schema: {
         summary: 'Accept every pending (changed or new) tool definition of a server',
         params,

@@ -9,7 +9,7 @@ import { errorResponses, ref } from '../schemas.js';
 export interface PolicyHolder {
   current(): { compiled: CompiledPolicy; stored: StoredPolicy };
   validate(text: string): { ok: true; policy: CompiledPolicy } | { ok: false; errors: PolicyProblem[] };
-  replace(policy: CompiledPolicy): StoredPolicy;
+  replace(policy: CompiledPolicy): Promise<StoredPolicy>;
 }
 
 /** What the policy routes read and replace. */
@@ -87,7 +87,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRouteDeps
   app.put(
     '/v1/policy',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'policy.set' },
       schema: {
         summary: 'Replace the active Cedar policy set (validated first; a receipt records the change)',
         body: policyBody,
@@ -103,7 +103,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRouteDeps
           { details: { errors: checked.errors } },
         );
       }
-      deps.policy.replace(checked.policy);
+      await deps.policy.replace(checked.policy);
       return policyView();
     },
   );

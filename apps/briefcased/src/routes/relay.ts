@@ -2,6 +2,7 @@ import { BriefcaseError } from '@briefcase/core';
 import { context } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
+import { DEFAULT_AGENT } from '../kernel/action.js';
 import type { ChannelAnswer, ChannelBinding, ChannelEvent, ChannelHub } from '../mcp/channels.js';
 import { AGENT_RELAY_METHODS, type AgentRelayMethod, type Relay } from '../mcp/relay.js';
 import { errorResponses } from '../schemas.js';
@@ -206,7 +207,7 @@ export function registerRelayRoutes(app: FastifyInstance, deps: RelayRouteDeps):
       try {
         result = await context.with(traced, () =>
           deps.relay.request(body.method, body.params ?? {}, {
-            agent: 'default',
+            agent: DEFAULT_AGENT,
             signal: gone.signal,
             ...(binding ? { binding } : {}),
           }),

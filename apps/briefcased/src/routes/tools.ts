@@ -1,24 +1,20 @@
-import { isBriefcaseError } from '@briefcase/core';
 import { context } from '@opentelemetry/api';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
-import type { ApprovalStore } from '../db/approvals.js';
 import { toBriefcaseError } from '../errors.js';
-import type { ApprovalEvents } from '../events.js';
+import { DEFAULT_AGENT } from '../kernel/action.js';
+import type { ToolCalls } from '../kernel/actions/tool-call.js';
 import type { ChannelHub } from '../mcp/channels.js';
-import type { Pipeline } from '../pipeline/call.js';
-import { MAX_APPROVAL_WAIT_MS, waitForDecision } from '../pipeline/wait.js';
+import { MAX_APPROVAL_WAIT_MS } from '../pipeline/wait.js';
 import { errorResponses, ref } from '../schemas.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { callerTraceContext } from '../trace-context.js';
 import { BINDING_PROPERTIES, bindingOf } from './relay.js';
 
-/** What the tool routes read: the catalog, and the pipeline every call goes through. */
+/** What the tool routes read: the catalog, and the kernel every call goes through. */
 export interface ToolRouteDeps {
   registry: ToolRegistry;
-  pipeline: Pipeline;
-  approvals: ApprovalStore;
-  events: ApprovalEvents;
+  toolCalls: ToolCalls;
   channels: ChannelHub;
 }
 
@@ -116,9 +112,9 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
       },
     },
     async (request, reply) => {
-      const caller = { role: request.role ?? 'agent', agent: 'default' } as const;
+      const caller = { role: request.role ?? 'agent', agent: DEFAULT_AGENT } as const;
       if (request.validationError) {
-        throw deps.pipeline.recordRejectedAttempt(
+        throw await deps.toolCalls.recordRejected(
           caller,
           toBriefcaseError(request.validationError as FastifyError).error,
         );
@@ -133,38 +129,18 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
         progress?: boolean;
       };
       const binding = bindingOf(deps.channels, { channel, ref, progress });
-      if (binding) Object.assign(call, { binding });
-      // A caller who goes away before the answer cancels the call (the tool is told, if it can be).
+      // A caller who goes away before the answer cancels the call (the tool is told, if it can be),
+      // and stops a wait for approval: a call must not run on an approval nobody will see answered.
       const gone = new AbortController();
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) gone.abort();
       });
-      Object.assign(call, { signal: gone.signal });
-      // The pipeline's spans continue the caller's trace (the gateway passes the agent's W3C context).
+      if (reply.raw.destroyed || request.raw.socket.destroyed) gone.abort();
+      const options = { signal: gone.signal, ...(waitMs ? { waitMs } : {}), ...(binding ? { binding } : {}) };
+      // The kernel's spans continue the caller's trace (the gateway passes the agent's W3C context).
       const traced = callerTraceContext(request.headers);
-      const callTool = (c: typeof call) => context.with(traced, () => deps.pipeline.callTool(c, caller));
       try {
-        return reply.send(await callTool(call));
-      } catch (error) {
-        if (!waitMs || !isBriefcaseError(error) || error.code !== 'approval_required' || !error.approvalId) {
-          throw error;
-        }
-        // The request stream closed once Fastify read the body; the response closes when the caller
-        // goes away. A caller who left must not have the call run on an approval nobody will see.
-        const closed = new AbortController();
-        reply.raw.once('close', () => closed.abort());
-        if (reply.raw.destroyed || request.raw.socket.destroyed) closed.abort();
-        const decided = await waitForDecision(
-          deps.approvals,
-          deps.events,
-          error.approvalId,
-          waitMs,
-          closed.signal,
-        );
-        if (!decided) throw error;
-        // The decision is not taken from the wait: the call runs the whole pipeline again, which uses
-        // the approval (or reports the denial) and writes its own receipt.
-        return reply.send(await callTool({ ...call, approvalId: error.approvalId }));
+        return reply.send(await context.with(traced, () => deps.toolCalls.callTool(call, caller, options)));
       } finally {
         // Once per request, after everything the call sent down the channel: see ChannelHub.end.
         deps.channels.end(binding);

@@ -49,8 +49,8 @@ const noteAdd: ToolSpec = {
   }),
   executor: {
     mode: 'transactional',
-    run: (args, { db, now }) => {
-      const id = db
+    run: (args, { tx, now }) => {
+      const id = tx
         .prepare('INSERT INTO notes (created_at_ms, text) VALUES (?, ?)')
         .run(now.getTime(), args.text as string).lastInsertRowid;
       return { id: Number(id), createdAt: now.toISOString() };
@@ -73,9 +73,10 @@ const notesList: ToolSpec = {
     outputAllowlist: ['notes'],
   }),
   executor: {
-    mode: 'pure',
-    run: (args, { db }) => {
-      const rows = db
+    // Transactional, though it only reads: the notes it returns are those of its receipt's transaction.
+    mode: 'transactional',
+    run: (args, { tx }) => {
+      const rows = tx
         .prepare('SELECT id, created_at_ms, text FROM notes ORDER BY id DESC LIMIT ?')
         .all((args.limit as number | undefined) ?? 20) as {
         id: number;

@@ -8,6 +8,8 @@ export interface RegisteredTool {
   definition: ToolDefinition;
   executor: ToolExecutor;
   validateArgs: ValidateFunction;
+  /** The secret names its executor may read. */
+  secrets: readonly string[];
 }
 
 /** The catalog: built-in tools, plus sets of tools that providers (remote MCP servers) replace as they change. */
@@ -43,7 +45,7 @@ export function createToolRegistry(
   const replace = (providerId: string, specs: Iterable<ToolSpec>) => {
     const rejected: Array<{ tool: string; why: string }> = [];
     const tools = new Map<string, RegisteredTool>();
-    for (const { definition, executor } of specs) {
+    for (const { definition, executor, secrets = [] } of specs) {
       const owner = [...byProvider.entries()].find(([id, t]) => id !== providerId && t.has(definition.name));
       if (owner || tools.has(definition.name)) {
         rejected.push({
@@ -57,6 +59,7 @@ export function createToolRegistry(
         tools.set(definition.name, {
           definition,
           executor,
+          secrets,
           validateArgs: compileArgsSchema(definition.inputSchema, origin),
         });
       } catch (error) {

@@ -1,0 +1,155 @@
+import { BriefcaseError } from '@briefcase/core';
+import type { CompiledPolicy } from '@briefcase/policy';
+import { getTracer, withSpan } from '@briefcase/telemetry';
+import type { ApprovalStore } from '../../db/approvals.js';
+import type { BudgetStore } from '../../db/budgets.js';
+import type { ToolStatsStore } from '../../db/stats.js';
+import type { ApprovalEvents } from '../../events.js';
+import { requestApproval } from '../../pipeline/approve.js';
+import { decide } from '../../pipeline/decide.js';
+import { lookupTool, MAX_NAME_IN_RECEIPT } from '../../pipeline/lookup.js';
+import { denialMessage } from '../../pipeline/messages.js';
+import type { PipelineSettings } from '../../pipeline/settings.js';
+import { validateArgs } from '../../pipeline/validate.js';
+import type { ToolRegistry } from '../../tools/registry.js';
+import type { Action, Caller, EnforceOptions } from '../action.js';
+import type { Kernel } from '../enforce.js';
+
+const tracer = getTracer('briefcased.kernel');
+
+/** Longest approval id accepted; ids the daemon makes are UUIDs. */
+export const MAX_APPROVAL_ID_LENGTH = 64;
+
+/** What a tool call reads to be prepared and decided. */
+export interface ToolCallDeps {
+  registry: ToolRegistry;
+  approvals: ApprovalStore;
+  budgets: BudgetStore;
+  stats: ToolStatsStore;
+  events: ApprovalEvents;
+  policy: () => CompiledPolicy;
+  settings: PipelineSettings;
+}
+
+/** A call as the agent sent it: every field is untrusted until validated. */
+export interface ToolCallRequest {
+  tool: unknown;
+  args?: unknown;
+  approvalId?: unknown;
+}
+
+/** The receipt fields of a tool call before its tool is known. */
+const toolCallFields = (tool: unknown) => ({
+  tool: typeof tool === 'string' ? tool.slice(0, MAX_NAME_IN_RECEIPT) : '',
+  source: { kind: 'unknown' },
+  argsHash: null,
+  argsBytes: 0,
+});
+
+/** A tool call rejected before it could be read (malformed JSON, oversized body): for its receipt. */
+export const unreadableToolCall = (): Action => ({
+  kind: 'tool_call',
+  fields: toolCallFields(''),
+  prepare: () => {
+    throw new BriefcaseError('invalid_args', 'The request is malformed.');
+  },
+});
+
+/**
+ * A tool call as a kernel action: lookup and validation prepare it; the decision is the budget,
+ * the risk score and Cedar's `call`/`call_without_approval`; approvals bind to tool + args hash.
+ */
+export function toolCallAction(deps: ToolCallDeps, request: ToolCallRequest, caller: Caller): Action {
+  return {
+    kind: 'tool_call',
+    fields: toolCallFields(request.tool),
+    prepare(fields) {
+      const tool = withSpan(tracer, 'briefcase.lookup', {}, () => lookupTool(deps.registry, request.tool));
+      const def = tool.definition;
+      fields.source = { ...def.source };
+      const validated = withSpan(tracer, 'briefcase.validate', {}, () =>
+        validateArgs(def.name, tool.validateArgs, request.args),
+      );
+      fields.argsHash = validated.argsHash;
+      fields.argsBytes = validated.argsBytes;
+      const { approvalId } = request;
+      if (
+        approvalId !== undefined &&
+        (typeof approvalId !== 'string' || approvalId.length > MAX_APPROVAL_ID_LENGTH)
+      ) {
+        throw new BriefcaseError('invalid_args', 'approvalId must be the id string of an approval.');
+      }
+      return {
+        decide: ({ nowMs, reservedMicroUsd }) =>
+          decide(deps, { tool: def, caller, argsBytes: validated.argsBytes, nowMs, reservedMicroUsd }),
+        denialMessage: (reasons, budget) => denialMessage(def.name, reasons, budget),
+        approval: {
+          tool: def.name,
+          argsHash: validated.argsHash,
+          approvalId,
+          request: (reasons, nowMs) =>
+            requestApproval(deps, def, validated.args, validated.argsHash, reasons, nowMs),
+        },
+        cost: { category: def.category, microUsd: def.costMicroUsd },
+        executor: tool.executor,
+        args: validated.args,
+        secrets: tool.secrets,
+        output: { label: def.name, allowlist: def.outputAllowlist },
+        timeoutMs: deps.settings.toolTimeoutMs,
+        onSuccess(receiptSeq, nowMs) {
+          deps.budgets.record(def.category, def.costMicroUsd, nowMs, receiptSeq);
+          deps.stats.recordSuccess(def.name, validated.argsBytes, def.costMicroUsd);
+        },
+      };
+    },
+  };
+}
+
+/** A successful call: the redacted result, and where it came from and what it cost. */
+export interface CallResult {
+  result: unknown;
+  provenance: {
+    tool: string;
+    source: { kind: string; server?: string };
+    receiptSeq: number;
+    receiptHash: string;
+    costMicroUsd: number;
+    approvalId: string | null;
+    redactions: number;
+    durationMs: number;
+  };
+}
+
+/** Tool calls through the kernel: `callTool`, and `recordRejected` for calls that could not be read. */
+export function createToolCalls(kernel: Kernel, deps: ToolCallDeps) {
+  return {
+    /** Runs one tool call through the kernel. Throws a BriefcaseError carrying `details.receiptSeq`. */
+    async callTool(
+      request: ToolCallRequest,
+      caller: Caller,
+      options: EnforceOptions = {},
+    ): Promise<CallResult> {
+      const action = toolCallAction(deps, request, caller);
+      const done = await kernel.enforce(action, caller, options);
+      return {
+        result: done.value,
+        provenance: {
+          tool: String(done.fields.tool),
+          source: done.fields.source as CallResult['provenance']['source'],
+          receiptSeq: done.receiptSeq,
+          receiptHash: done.receiptHash,
+          costMicroUsd: done.costMicroUsd,
+          approvalId: done.approvalId,
+          redactions: done.redactions,
+          durationMs: done.durationMs,
+        },
+      };
+    },
+    /** Records a call that never got as far as a parsed request (malformed JSON, oversized body). */
+    recordRejected: (caller: Caller, error: BriefcaseError) =>
+      kernel.recordRejected(unreadableToolCall(), caller, error),
+  };
+}
+
+/** The tool calls the API drives. */
+export type ToolCalls = ReturnType<typeof createToolCalls>;

@@ -16,10 +16,9 @@ export {
   type InstructionRule,
   LONG_DESCRIPTION_CHARS,
 } from './instruction-text.js';
+export { MAX_TOOL_DEFINITION_BYTES, MAX_TOOL_PAGES, MAX_TOOLS_PER_SERVER } from './limits.js';
 export {
   createUpstreamPool,
-  MAX_TOOL_PAGES,
-  MAX_TOOLS_PER_SERVER,
   type UpstreamCallOptions,
   type UpstreamCallResult,
   type UpstreamLogger,
@@ -34,7 +33,6 @@ export { isRelayedMethod, RELAYED_METHODS, type RelayedMethod } from './relayed-
 export {
   type DroppedTool,
   isValidToolName,
-  MAX_TOOL_DEFINITION_BYTES,
   sanitizeTools,
   toolDefinitionHash,
   type UpstreamTool,

@@ -1,4 +1,4 @@
-import { BriefcaseError, jsonDepth, MAX_JSON_DEPTH } from '@briefcase/core';
+import { BriefcaseError } from '@briefcase/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -22,6 +22,7 @@ import {
 import * as z from 'zod';
 import { classifyFailure, fatalReasonOfBackgroundError, SESSION_FATAL_REASONS } from './classify.js';
 import {
+  checkTimeoutMs,
   configHash,
   type NormalizedServerConfig,
   type UpstreamServerConfig,
@@ -31,6 +32,17 @@ import {
 import { runWithDeadline } from './deadline.js';
 import { authRequiredError, UpstreamError, type UpstreamErrorReason } from './errors.js';
 import { createGuardedFetch, type FatalHook } from './http-fetch.js';
+import {
+  assertWithinLimits,
+  describeViolation,
+  findLimitViolation,
+  type LimitViolation,
+  MAX_CURSOR_CHARS,
+  MAX_PROGRESS_MESSAGE_CHARS,
+  MAX_TOOL_PAGES,
+  MAX_TOOLS_PER_SERVER,
+} from './limits.js';
+import { isPlainObject } from './plain-object.js';
 import { isRelayedMethod, RELAYED_METHODS, type RelayedMethod } from './relayed-methods.js';
 import { BoundedStdioTransport } from './stdio-transport.js';
 import { isValidToolName, sanitizeTools, toolDefinitionHash, type UpstreamTool } from './tools.js';
@@ -190,7 +202,7 @@ async function withProgress<T>(
       onProgress({
         progress: p.progress,
         ...(typeof p.total === 'number' ? { total: p.total } : {}),
-        ...(typeof p.message === 'string' ? { message: p.message.slice(0, 1024) } : {}),
+        ...(typeof p.message === 'string' ? { message: p.message.slice(0, MAX_PROGRESS_MESSAGE_CHARS) } : {}),
       });
     } catch {
       // a failing listener must not break the request
@@ -204,10 +216,6 @@ async function withProgress<T>(
   }
 }
 
-/** Pagination limits of `tools/list`: more than this is treated as hostile (`too_large`). */
-export const MAX_TOOL_PAGES = 100;
-/** Most tools accepted from one server. */
-export const MAX_TOOLS_PER_SERVER = 2000;
 /** The SDK's own request timeout trails ours, as a backstop only. */
 const SDK_TIMEOUT_SLACK_MS = 1000;
 /** After this many timeouts in a row the session is assumed wedged and rebuilt. */
@@ -221,7 +229,7 @@ const MAX_LAST_ERROR_CHARS = 4096;
 /** `tools/list` result, parsed leniently: each tool is checked on its own so one bad entry is dropped, not fatal. */
 const ToolsPageSchema = z.looseObject({
   tools: z.array(z.unknown()),
-  nextCursor: z.string().max(4096).nullish(),
+  nextCursor: z.string().max(MAX_CURSOR_CHARS).nullish(),
 });
 
 interface Session {
@@ -253,10 +261,6 @@ interface Entry {
   retired: boolean;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 const FATAL_WORDING: Record<UpstreamErrorReason, string> = {
   closed: 'closed the connection',
   malformed: 'sent a message that is not valid JSON-RPC',
@@ -276,6 +280,23 @@ function redactStderr(tail: string, env: Record<string, string> | undefined): st
     if (value.length >= 4) text = text.split(value).join('[redacted]');
   }
   return text.replace(/[^\P{C}\n\t]/gu, '?').trim();
+}
+
+/**
+ * Enforces the depth and size caps on a result before anyone walks it: the transport capped the
+ * message, but a result must also be shallow enough for recursive code and, re-serialized, within the
+ * server's byte cap.
+ * @param subject completes "Server X ...", e.g. `answered prompts/get with a result`
+ */
+function assertResultWithinLimits(entry: Entry, subject: string, result: unknown): void {
+  const server = entry.name;
+  assertWithinLimits(result, { maxBytes: entry.config.maxResponseBytes }, (violation: LimitViolation) => {
+    const message = `Server "${server}" ${subject} ${describeViolation(violation)}.`;
+    if (violation.kind === 'too_large') {
+      return new UpstreamError('too_large', message, { server, details: { limit: violation.limit } });
+    }
+    return new UpstreamError('malformed', message, { server });
+  });
 }
 
 /**
@@ -443,16 +464,19 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
     if (!handler || session.closed || entry.retired) {
       throw new McpError(ErrorCode.MethodNotFound, `${request.method} is not available`);
     }
-    if (jsonDepth(request) > MAX_JSON_DEPTH) {
-      throw new McpError(ErrorCode.InvalidParams, `Request nested deeper than ${MAX_JSON_DEPTH} levels`);
-    }
+    assertWithinLimits(
+      request,
+      {},
+      (violation) => new McpError(ErrorCode.InvalidParams, `Request ${describeViolation(violation)}`),
+    );
     return handler(entry.name, { method: request.method, params: request.params ?? {} }, { signal });
   }
 
   function forwardNotification(entry: Entry, session: Session, notification: UpstreamServerRequest): void {
     if (session.closed || entry.retired || !options.onServerNotification) return;
-    if (jsonDepth(notification) > MAX_JSON_DEPTH) {
-      log('warn', 'upstream notification dropped', { server: entry.name, reason: 'too_deep' });
+    const violation = findLimitViolation(notification);
+    if (violation) {
+      log('warn', 'upstream notification dropped', { server: entry.name, reason: violation.kind });
       return;
     }
     try {
@@ -829,53 +853,26 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
     ] as const) {
       if (!isPlainObject(value))
         throw new BriefcaseError('invalid_args', `The tool call ${what} must be a JSON object.`);
-      if (jsonDepth(value) > MAX_JSON_DEPTH) {
-        throw new BriefcaseError(
-          'invalid_args',
-          `The tool call ${what} are nested deeper than ${MAX_JSON_DEPTH} levels.`,
-        );
-      }
-      try {
-        JSON.stringify(value);
-      } catch {
-        throw new BriefcaseError('invalid_args', `The tool call ${what} are not representable as JSON.`);
-      }
+      // Serialized here so a value the SDK could not send (a BigInt, say) is the caller's
+      // `invalid_args`, not a failed request that counts against the server.
+      assertWithinLimits(
+        value,
+        { serialize: JSON.stringify },
+        (violation) =>
+          new BriefcaseError('invalid_args', `The tool call ${what} are ${describeViolation(violation)}.`),
+      );
     }
-    const { timeoutMs } = opts;
-    if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000)) {
-      throw new BriefcaseError('invalid_args', 'timeoutMs must be an integer from 1 to 600000.');
-    }
+    checkTimeoutMs(opts.timeoutMs, 'timeoutMs');
   }
 
   function checkParams(params: Record<string, unknown>, opts: UpstreamCallOptions): void {
     if (!isPlainObject(params)) throw new BriefcaseError('invalid_args', 'The params must be a JSON object.');
-    if (jsonDepth(params) > MAX_JSON_DEPTH) {
-      throw new BriefcaseError('invalid_args', `The params are nested deeper than ${MAX_JSON_DEPTH} levels.`);
-    }
-    const { timeoutMs } = opts;
-    if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000)) {
-      throw new BriefcaseError('invalid_args', 'timeoutMs must be an integer from 1 to 600000.');
-    }
-  }
-
-  /** Enforces the depth and size caps on a relayed result. */
-  function capResult(entry: Entry, method: string, result: Record<string, unknown>): Record<string, unknown> {
-    const server = entry.name;
-    if (jsonDepth(result) > MAX_JSON_DEPTH) {
-      throw new UpstreamError(
-        'malformed',
-        `Server "${server}" answered ${method} with a result nested deeper than ${MAX_JSON_DEPTH} levels.`,
-        { server },
-      );
-    }
-    if (Buffer.byteLength(JSON.stringify(result)) > entry.config.maxResponseBytes) {
-      throw new UpstreamError(
-        'too_large',
-        `Server "${server}" answered ${method} with a result larger than the ${entry.config.maxResponseBytes}-byte limit.`,
-        { server, details: { limit: entry.config.maxResponseBytes } },
-      );
-    }
-    return result;
+    assertWithinLimits(
+      params,
+      {},
+      (violation) => new BriefcaseError('invalid_args', `The params are ${describeViolation(violation)}.`),
+    );
+    checkTimeoutMs(opts.timeoutMs, 'timeoutMs');
   }
 
   /** Reduces a result to the documented shape and enforces depth and size caps on it. */
@@ -883,24 +880,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
     const result: UpstreamCallResult = { content: raw.content };
     if (raw.structuredContent !== undefined) result.structuredContent = raw.structuredContent;
     if (raw.isError !== undefined) result.isError = raw.isError;
-    const server = entry.name;
-    if (jsonDepth(result) > MAX_JSON_DEPTH) {
-      throw new UpstreamError(
-        'malformed',
-        `Server "${server}" returned a result for "${toolName}" nested deeper than ${MAX_JSON_DEPTH} levels.`,
-        {
-          server,
-        },
-      );
-    }
-    const bytes = Buffer.byteLength(JSON.stringify(result));
-    if (bytes > entry.config.maxResponseBytes) {
-      throw new UpstreamError(
-        'too_large',
-        `Server "${server}" returned a result for "${toolName}" larger than the ${entry.config.maxResponseBytes}-byte limit.`,
-        { server, details: { limit: entry.config.maxResponseBytes } },
-      );
-    }
+    assertResultWithinLimits(entry, `returned a result for "${toolName}"`, result);
     return result;
   }
 
@@ -958,7 +938,9 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
           signal,
         }),
       );
-      return capResult(entry, method, raw as Record<string, unknown>);
+      const result = raw as Record<string, unknown>;
+      assertResultWithinLimits(entry, `answered ${method} with a result`, result);
+      return result;
     });
   }
 

@@ -14,7 +14,7 @@ async function connect(ctx: PoolContext, entry: Entry): Promise<Session> {
     {
       clientInfo: ctx.clientInfo,
       answersServerRequests: ctx.options.onServerRequest !== undefined,
-      baseFetch: ctx.options.fetchFor?.(name) ? ctx.options.fetchFor(name) : undefined,
+      baseFetch: ctx.options.fetchFor?.(name),
     },
     sessionEventsFor(ctx, entry),
   );

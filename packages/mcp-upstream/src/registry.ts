@@ -5,6 +5,7 @@ import {
   type UpstreamServerConfig,
   validateServerConfig,
 } from './config.js';
+import { type ConfigSnapshot, matchesSnapshot, snapshotConfig } from './config-snapshot.js';
 import type { UpstreamError } from './errors.js';
 import type { UpstreamLogger, UpstreamPoolOptions, UpstreamServerStatus } from './pool-types.js';
 import { closeSession, type Session } from './session.js';
@@ -15,6 +16,8 @@ export interface Entry {
   /** {@link configHash} of `config`: a different hash for the name means a new entry. */
   readonly hash: string;
   readonly config: NormalizedServerConfig;
+  /** The config as last passed in for this entry, to recognize it cheaply next time. */
+  lastInput: ConfigSnapshot;
   session: Session | null;
   /** The connect under way, shared by every caller that needs the session meanwhile. */
   connecting: Promise<Session> | null;
@@ -49,10 +52,19 @@ export interface PoolContext {
  * @throws BriefcaseError `invalid_args` for a bad config
  */
 export function entryFor(ctx: PoolContext, config: UpstreamServerConfig): Entry {
-  const normalized = validateServerConfig(config);
+  const isObject = config !== null && typeof config === 'object';
+  const known = isObject ? ctx.entries.get(config.name) : undefined;
+  if (known && matchesSnapshot(known.lastInput, config)) return known;
+  // The private copy is what gets validated, so what is remembered is exactly what was checked.
+  const input = isObject ? snapshotConfig(config) : config;
+  const normalized = validateServerConfig(input as UpstreamServerConfig); // throws for a non-object
+  const lastInput = input as ConfigSnapshot;
   const hash = configHash(normalized);
   const existing = ctx.entries.get(normalized.name);
-  if (existing && existing.hash === hash) return existing;
+  if (existing && existing.hash === hash) {
+    existing.lastInput = lastInput; // another spelling of the same config, e.g. defaults written out
+    return existing;
+  }
   if (existing) {
     ctx.log('info', 'upstream config changed; replacing its session', { server: normalized.name });
     void retire(ctx, existing);
@@ -61,6 +73,7 @@ export function entryFor(ctx: PoolContext, config: UpstreamServerConfig): Entry 
     name: normalized.name,
     hash,
     config: normalized,
+    lastInput,
     session: null,
     connecting: null,
     reconnectAttempts: 0,

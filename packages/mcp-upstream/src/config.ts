@@ -56,7 +56,9 @@ const MAX_ARGS = 256;
 const MAX_ARG_LENGTH = 4096;
 const MAX_ENV_ENTRIES = 256;
 const MAX_ENV_VALUE_LENGTH = 32 * 1024;
-const TIMEOUT_RANGE = { min: 1, max: 10 * 60_000 };
+/** Longest per-request timeout accepted, in a config or for one call: 10 minutes. */
+const MAX_TIMEOUT_MS = 10 * 60_000;
+const TIMEOUT_RANGE = { min: 1, max: MAX_TIMEOUT_MS };
 const RESPONSE_BYTES_RANGE = { min: 1024, max: 256 * 1024 * 1024 };
 
 /** True when `name` is a valid server name: 1–64 characters of `[A-Za-z0-9_.-]`. */
@@ -100,6 +102,14 @@ export function validateServerUrl(raw: string): URL {
     throw invalid('The server URL must use https unless the host is 127.0.0.1, ::1 or localhost.');
   }
   return url;
+}
+
+/**
+ * Checks a per-request timeout in milliseconds, when given.
+ * @throws BriefcaseError `invalid_args` naming it `what`
+ */
+export function checkTimeoutMs(value: unknown, what: string): void {
+  checkIntegerOption(value, what, TIMEOUT_RANGE);
 }
 
 function checkIntegerOption(value: unknown, what: string, range: { min: number; max: number }): void {
@@ -157,7 +167,7 @@ export function validateServerConfig(config: UpstreamServerConfig): NormalizedSe
     throw invalid('The server name must be 1-64 characters of letters, digits, "_", "." or "-".');
   }
   const where = `Server "${config.name}"`;
-  checkIntegerOption(config.timeoutMs, `${where}: timeoutMs`, TIMEOUT_RANGE);
+  checkTimeoutMs(config.timeoutMs, `${where}: timeoutMs`);
   checkIntegerOption(config.maxResponseBytes, `${where}: maxResponseBytes`, RESPONSE_BYTES_RANGE);
   const base = {
     name: config.name,

@@ -16,25 +16,23 @@ export {
   type InstructionRule,
   LONG_DESCRIPTION_CHARS,
 } from './instruction-text.js';
-export {
-  createUpstreamPool,
-  MAX_TOOL_PAGES,
-  MAX_TOOLS_PER_SERVER,
-  type UpstreamCallOptions,
-  type UpstreamCallResult,
-  type UpstreamLogger,
-  type UpstreamLogLevel,
-  type UpstreamPool,
-  type UpstreamPoolOptions,
-  type UpstreamProgress,
-  type UpstreamServerRequest,
-  type UpstreamServerStatus,
-} from './pool.js';
+export { MAX_TOOL_DEFINITION_BYTES, MAX_TOOL_PAGES, MAX_TOOLS_PER_SERVER } from './limits.js';
+export { createUpstreamPool } from './pool.js';
+export type {
+  UpstreamCallOptions,
+  UpstreamCallResult,
+  UpstreamLogger,
+  UpstreamLogLevel,
+  UpstreamPool,
+  UpstreamPoolOptions,
+  UpstreamProgress,
+  UpstreamServerRequest,
+  UpstreamServerStatus,
+} from './pool-types.js';
 export { isRelayedMethod, RELAYED_METHODS, type RelayedMethod } from './relayed-methods.js';
 export {
   type DroppedTool,
   isValidToolName,
-  MAX_TOOL_DEFINITION_BYTES,
   sanitizeTools,
   toolDefinitionHash,
   type UpstreamTool,

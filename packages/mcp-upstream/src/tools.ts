@@ -1,4 +1,6 @@
-import { canonicalHash, canonicalJson, jsonDepth, MAX_JSON_DEPTH } from '@briefcase/core';
+import { canonicalHash, canonicalJson } from '@briefcase/core';
+import { findLimitViolation, type LimitViolation, MAX_TOOL_DEFINITION_BYTES } from './limits.js';
+import { isPlainObject } from './plain-object.js';
 
 /** A tool definition as an upstream server announced it, reduced to the fields briefcased uses. */
 export interface UpstreamTool {
@@ -24,16 +26,10 @@ export interface DroppedTool {
 }
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
-/** Tool definitions larger than this (canonical JSON) are dropped: no legitimate tool needs it. */
-export const MAX_TOOL_DEFINITION_BYTES = 128 * 1024;
 
 /** True when `name` is a usable tool name: 1–128 characters of `[A-Za-z0-9_.-]`. */
 export function isValidToolName(name: unknown): name is string {
   return typeof name === 'string' && TOOL_NAME.test(name);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** A short, printable excerpt of a hostile string, for logs. */
@@ -67,16 +63,23 @@ function checkTool(raw: unknown): UpstreamTool | string {
   if (typeof raw.description === 'string') tool.description = raw.description;
   if (isPlainObject(raw.outputSchema)) tool.outputSchema = raw.outputSchema;
   if (isPlainObject(raw.annotations)) tool.annotations = raw.annotations;
-  // Depth first: canonicalJson recurses, and hostile schemas can be nested arbitrarily deep.
-  if (jsonDepth(tool) > MAX_JSON_DEPTH) return `definition is nested deeper than ${MAX_JSON_DEPTH} levels`;
-  let size: number;
-  try {
-    size = Buffer.byteLength(canonicalJson(tool));
-  } catch {
-    return 'definition is not representable as JSON';
+  // Measured as canonical JSON: that is what gets hashed and pinned.
+  const violation = findLimitViolation(tool, {
+    maxBytes: MAX_TOOL_DEFINITION_BYTES,
+    serialize: canonicalJson,
+  });
+  return violation ? whyUnusable(violation) : tool;
+}
+
+function whyUnusable(violation: LimitViolation): string {
+  switch (violation.kind) {
+    case 'too_deep':
+      return `definition is nested deeper than ${violation.limit} levels`;
+    case 'too_large':
+      return `definition is larger than ${violation.limit} bytes`;
+    case 'not_json':
+      return 'definition is not representable as JSON';
   }
-  if (size > MAX_TOOL_DEFINITION_BYTES) return `definition is larger than ${MAX_TOOL_DEFINITION_BYTES} bytes`;
-  return tool;
 }
 
 /**

@@ -44,8 +44,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles allowed on the route; absent means no authentication (only /health). */
     roles?: readonly Role[];
-    /** The administrative action the route performs: its failures and refusals are receipted. */
-    admin?: AdminActionName;
+    /**
+     * The administrative action the route performs (its failures and refusals are receipted), or
+     * `read` for an admin-only POST that changes nothing. Required on every admin-only route that is
+     * not a GET: a route that forgets it does not register.
+     */
+    admin?: AdminActionName | 'read';
   }
 }
 
@@ -137,6 +141,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
+  // Security rules as data: an admin change that does not say which action it is cannot be receipted.
+  app.addHook('onRoute', (route) => {
+    const roles = route.config?.roles;
+    const methods = [route.method].flat();
+    const adminOnly = roles !== undefined && !roles.includes('agent');
+    if (adminOnly && methods.some((m) => m !== 'GET' && m !== 'HEAD') && route.config?.admin === undefined) {
+      throw new Error(`admin route ${methods.join(',')} ${route.url} must name its action (config.admin)`);
+    }
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     const tcpPort = deps.tcpPort?.();
     if (tcpPort !== undefined && request.socket.remoteAddress !== undefined) {
@@ -208,7 +222,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const mapped = toBriefcaseError(error);
     if (mapped.error.code === 'internal_error') request.log.error({ err: error }, 'request failed');
     let out = mapped.error;
-    if (request.routeOptions.config?.admin !== undefined && !hasReceipt(out)) {
+    const admin = request.routeOptions.config?.admin;
+    if (admin !== undefined && admin !== 'read' && !hasReceipt(out)) {
       out = await receiptedAdminFailure(
         request,
         out,

@@ -3,9 +3,12 @@ import type { AdminRequest } from '../kernel/admin.js';
 
 /** The admin request a route handles, as its receipt names it: action, caller, route params, body. */
 export function adminRequestOf(request: FastifyRequest): AdminRequest {
-  const config = request.routeOptions.config;
+  const admin = request.routeOptions.config?.admin;
   return {
-    action: config?.admin ?? `${request.method} ${request.routeOptions.url ?? '(no route)'}`,
+    action:
+      admin !== undefined && admin !== 'read'
+        ? admin
+        : `${request.method} ${request.routeOptions.url ?? '(no route)'}`,
     by: request.role ?? 'unknown',
     target: { ...((request.params ?? {}) as Record<string, string>) },
     input: request.body,

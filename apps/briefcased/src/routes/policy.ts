@@ -50,7 +50,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRouteDeps
   app.post(
     '/v1/policy/validate',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'read' },
       schema: {
         summary: 'Parse and validate a Cedar policy set against the schema without applying it',
         body: policyBody,

@@ -60,7 +60,7 @@ export function registerReceiptRoutes(app: FastifyInstance, deps: ReceiptRouteDe
   app.post(
     '/v1/receipts/verify',
     {
-      config: { roles: ADMIN },
+      config: { roles: ADMIN, admin: 'read' },
       schema: {
         summary: 'Walk the receipt chain and report the first broken link',
         description:

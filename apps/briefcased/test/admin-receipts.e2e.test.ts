@@ -94,7 +94,7 @@ describe('a failed `mcp add` leaves a receipt', () => {
       expect(added[0]).toMatchObject({
         kind: 'admin_change',
         action: 'mcp.add',
-        by: 'admin',
+        by: 'local-admin',
         outcome: 'failed',
         errorCode: reply.json.error.code,
       });

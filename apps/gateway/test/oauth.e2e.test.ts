@@ -200,6 +200,24 @@ describe('a remote MCP server protected with OAuth', () => {
     });
   });
 
+  it('a sign-in the authorization server refuses fails, and leaves a receipt', async () => {
+    const login = await bc.admin.startMcpLogin('secure');
+    const url = new URL(login.authorizationUrl as string);
+    const callback = new URL(url.searchParams.get('redirect_uri') as string);
+    callback.searchParams.set('error', 'access_denied');
+    callback.searchParams.set('state', url.searchParams.get('state') as string);
+    await fetch(callback);
+    const done = await bc.admin.getMcpLogin(login.id, { waitMs: 20_000 });
+    expect(done.state).toBe('failed');
+    const receipts = await bc.admin.listReceipts({ kind: 'admin_change', limit: 5 });
+    expect(receipts.find((r) => r.action === 'mcp.login' && r.outcome === 'failed')).toMatchObject({
+      by: 'local-admin',
+      target: { name: 'secure' },
+      errorCode: done.error?.code,
+    });
+    await signIn(); // signed in again for the tests after this one
+  });
+
   it('never lets a token reach the agent, a receipt, the daemon log or a server view', async () => {
     const tokens = [...new Set(mcp.state.acceptedTokens)];
     expect(tokens.length).toBeGreaterThan(1);

@@ -25,8 +25,11 @@ export const ADMIN_ACTIONS = {
 /** One of {@link ADMIN_ACTIONS}. */
 export type AdminActionName = keyof typeof ADMIN_ACTIONS;
 
-/** Who did it: the token's role (`unknown` when the request carried no valid token). */
-export type AdminCaller = 'admin' | 'agent' | 'unknown';
+/**
+ * Who did it: `local-admin` (the admin token, as every change receipt names it), `agent` (the agent
+ * token, refused), or `unknown` (no valid token, refused).
+ */
+export type AdminCaller = 'local-admin' | 'agent' | 'unknown';
 
 /** An administrative request as its receipt names it. */
 export interface AdminRequest {
@@ -67,7 +70,8 @@ export function adminInputHash(input: unknown): string | null {
   }
 }
 
-const receiptOf = (request: AdminRequest, fields: ReceiptFields): ReceiptFields => ({
+/** The fields of an `admin_change` receipt: the request, plus what happened. */
+export const adminReceipt = (request: AdminRequest, fields: ReceiptFields): ReceiptFields => ({
   action: request.action,
   by: request.by,
   target: { ...request.target },
@@ -83,7 +87,7 @@ export function createAdminLedger(writer: ReceiptWriter) {
   return {
     /** Records a successful action that has no receipt kind of its own; the caller awaits it before answering. */
     done: (request: AdminRequest, changed: ReceiptFields = {}) =>
-      writer.record('admin_change', receiptOf(request, { outcome: 'ok', errorCode: null, changed })),
+      writer.record('admin_change', adminReceipt(request, { outcome: 'ok', errorCode: null, changed })),
 
     /**
      * Records a failed or refused action and returns the error to answer with, carrying the
@@ -93,7 +97,7 @@ export function createAdminLedger(writer: ReceiptWriter) {
       try {
         const receipt = await writer.record(
           'admin_change',
-          receiptOf(request, { outcome, errorCode: error.code }),
+          adminReceipt(request, { outcome, errorCode: error.code }),
         );
         return { receiptSeq: receipt.seq };
       } catch (cause) {

@@ -28,6 +28,7 @@ import {
 import type { SecretStore } from '@briefcase/secrets';
 import type { McpServerRecord } from '../db/mcp.js';
 import { emptyOAuthRecord, type OAuthQuirks, type OAuthRecord, type OAuthStore } from '../db/mcp-oauth.js';
+import { adminReceipt } from '../kernel/admin.js';
 import type { ReceiptWriter } from '../kernel/receipt-writer.js';
 
 const tokensId = (server: string) => `mcp.${server}.oauth.tokens`;
@@ -429,6 +430,16 @@ export function createMcpAuth(deps: McpAuthDeps) {
           if (reason === 'invalid_client' && client.source === 'dynamic_registration') {
             await secrets.delete(clientId(server.name)); // the next login registers again
           }
+          // A sign-in that failed at the authorization server or the token exchange is an attempt too.
+          await deps.writer
+            .record(
+              'admin_change',
+              adminReceipt(
+                { action: 'mcp.login', by: 'local-admin', target: { name: server.name }, input: null },
+                { outcome: 'failed', errorCode: e.code, ...(reason ? { reason } : {}) },
+              ),
+            )
+            .catch((err: unknown) => deps.log.warn({ err }, 'a failed sign-in could not be receipted'));
           finishLogin(id, {
             state: 'failed',
             error: { code: e.code, ...(reason ? { reason } : {}), message: e.message },

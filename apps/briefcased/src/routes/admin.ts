@@ -9,7 +9,7 @@ export function adminRequestOf(request: FastifyRequest): AdminRequest {
       admin !== undefined && admin !== 'read'
         ? admin
         : `${request.method} ${request.routeOptions.url ?? '(no route)'}`,
-    by: request.role ?? 'unknown',
+    by: request.role === 'admin' ? 'local-admin' : (request.role ?? 'unknown'),
     target: { ...((request.params ?? {}) as Record<string, string>) },
     input: request.body,
   };

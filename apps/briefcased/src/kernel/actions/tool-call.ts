@@ -12,7 +12,7 @@ import { denialMessage } from '../../pipeline/messages.js';
 import type { PipelineSettings } from '../../pipeline/settings.js';
 import { validateArgs } from '../../pipeline/validate.js';
 import type { ToolRegistry } from '../../tools/registry.js';
-import type { Action, Caller, EnforceOptions } from '../action.js';
+import type { Action, Caller, Enforced, EnforceOptions } from '../action.js';
 import type { Kernel } from '../enforce.js';
 
 const tracer = getTracer('briefcased.kernel');
@@ -108,16 +108,10 @@ export function toolCallAction(deps: ToolCallDeps, request: ToolCallRequest, cal
 /** A successful call: the redacted result, and where it came from and what it cost. */
 export interface CallResult {
   result: unknown;
-  provenance: {
-    tool: string;
-    source: { kind: string; server?: string };
-    receiptSeq: number;
-    receiptHash: string;
-    costMicroUsd: number;
-    approvalId: string | null;
-    redactions: number;
-    durationMs: number;
-  };
+  provenance: { tool: string; source: { kind: string; server?: string } } & Omit<
+    Enforced,
+    'value' | 'fields'
+  >;
 }
 
 /** Tool calls through the kernel: `callTool`, and `recordRejected` for calls that could not be read. */
@@ -130,20 +124,9 @@ export function createToolCalls(kernel: Kernel, deps: ToolCallDeps) {
       options: EnforceOptions = {},
     ): Promise<CallResult> {
       const action = toolCallAction(deps, request, caller);
-      const done = await kernel.enforce(action, caller, options);
-      return {
-        result: done.value,
-        provenance: {
-          tool: String(done.fields.tool),
-          source: done.fields.source as CallResult['provenance']['source'],
-          receiptSeq: done.receiptSeq,
-          receiptHash: done.receiptHash,
-          costMicroUsd: done.costMicroUsd,
-          approvalId: done.approvalId,
-          redactions: done.redactions,
-          durationMs: done.durationMs,
-        },
-      };
+      const { value, fields, ...enforced } = await kernel.enforce(action, caller, options);
+      const source = fields.source as CallResult['provenance']['source'];
+      return { result: value, provenance: { tool: String(fields.tool), source, ...enforced } };
     },
     /** Records a call that never got as far as a parsed request (malformed JSON, oversized body). */
     recordRejected: (caller: Caller, error: BriefcaseError) =>

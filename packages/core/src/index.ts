@@ -8,6 +8,7 @@ export {
   isBriefcaseError,
   isErrorCode,
 } from './errors.js';
+export { isPlainObject, isRecord } from './objects.js';
 export { DATA_DIR_LAYOUT, resolveDataDir } from './paths.js';
 export type {
   AddMcpServerInput,

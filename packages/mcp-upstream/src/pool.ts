@@ -1,4 +1,4 @@
-import { BriefcaseError, jsonDepth, MAX_JSON_DEPTH } from '@briefcase/core';
+import { BriefcaseError, isRecord, jsonDepth, MAX_JSON_DEPTH } from '@briefcase/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -196,7 +196,7 @@ async function withProgress<T>(
       // a failing listener must not break the request
     }
   });
-  const meta = isPlainObject(params._meta) ? params._meta : {};
+  const meta = isRecord(params._meta) ? params._meta : {};
   try {
     return await send({ ...params, _meta: { ...meta, progressToken: token } });
   } finally {
@@ -251,10 +251,6 @@ interface Entry {
   catalogGeneration: number;
   changeAnnounced: boolean;
   retired: boolean;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 const FATAL_WORDING: Record<UpstreamErrorReason, string> = {
@@ -827,7 +823,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
       ['args', args],
       ['meta', opts.meta ?? {}],
     ] as const) {
-      if (!isPlainObject(value))
+      if (!isRecord(value))
         throw new BriefcaseError('invalid_args', `The tool call ${what} must be a JSON object.`);
       if (jsonDepth(value) > MAX_JSON_DEPTH) {
         throw new BriefcaseError(
@@ -848,7 +844,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamP
   }
 
   function checkParams(params: Record<string, unknown>, opts: UpstreamCallOptions): void {
-    if (!isPlainObject(params)) throw new BriefcaseError('invalid_args', 'The params must be a JSON object.');
+    if (!isRecord(params)) throw new BriefcaseError('invalid_args', 'The params must be a JSON object.');
     if (jsonDepth(params) > MAX_JSON_DEPTH) {
       throw new BriefcaseError('invalid_args', `The params are nested deeper than ${MAX_JSON_DEPTH} levels.`);
     }

@@ -1,4 +1,4 @@
-import { canonicalHash, canonicalJson, jsonDepth, MAX_JSON_DEPTH } from '@briefcase/core';
+import { canonicalHash, canonicalJson, isRecord, jsonDepth, MAX_JSON_DEPTH } from '@briefcase/core';
 
 /** A tool definition as an upstream server announced it, reduced to the fields briefcased uses. */
 export interface UpstreamTool {
@@ -32,10 +32,6 @@ export function isValidToolName(name: unknown): name is string {
   return typeof name === 'string' && TOOL_NAME.test(name);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 /** A short, printable excerpt of a hostile string, for logs. */
 export function displayExcerpt(value: unknown, max = 64): string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -50,23 +46,23 @@ function optionalString(value: unknown): value is string | undefined | null {
 
 /** Checks one raw tool entry; returns the reduced definition or the reason it is unusable. */
 function checkTool(raw: unknown): UpstreamTool | string {
-  if (!isPlainObject(raw)) return 'not an object';
+  if (!isRecord(raw)) return 'not an object';
   if (!isValidToolName(raw.name)) return 'name is not 1-128 characters of [A-Za-z0-9_.-]';
   // MCP requires `inputSchema` (and `outputSchema`, when present) to be an object schema.
-  if (!isPlainObject(raw.inputSchema) || raw.inputSchema.type !== 'object') {
+  if (!isRecord(raw.inputSchema) || raw.inputSchema.type !== 'object') {
     return 'inputSchema is not a JSON Schema object with type "object"';
   }
-  if (raw.outputSchema != null && (!isPlainObject(raw.outputSchema) || raw.outputSchema.type !== 'object')) {
+  if (raw.outputSchema != null && (!isRecord(raw.outputSchema) || raw.outputSchema.type !== 'object')) {
     return 'outputSchema is not a JSON Schema object with type "object"';
   }
   if (!optionalString(raw.title) || !optionalString(raw.description))
     return 'title or description is not a string';
-  if (raw.annotations != null && !isPlainObject(raw.annotations)) return 'annotations is not an object';
+  if (raw.annotations != null && !isRecord(raw.annotations)) return 'annotations is not an object';
   const tool: UpstreamTool = { name: raw.name, inputSchema: raw.inputSchema };
   if (typeof raw.title === 'string') tool.title = raw.title;
   if (typeof raw.description === 'string') tool.description = raw.description;
-  if (isPlainObject(raw.outputSchema)) tool.outputSchema = raw.outputSchema;
-  if (isPlainObject(raw.annotations)) tool.annotations = raw.annotations;
+  if (isRecord(raw.outputSchema)) tool.outputSchema = raw.outputSchema;
+  if (isRecord(raw.annotations)) tool.annotations = raw.annotations;
   // Depth first: canonicalJson recurses, and hostile schemas can be nested arbitrarily deep.
   if (jsonDepth(tool) > MAX_JSON_DEPTH) return `definition is nested deeper than ${MAX_JSON_DEPTH} levels`;
   let size: number;
@@ -92,7 +88,7 @@ export function sanitizeTools(raw: readonly unknown[]): { tools: UpstreamTool[];
     if (typeof result === 'string') {
       dropped.push({
         index,
-        name: displayExcerpt(isPlainObject(entry) ? entry.name : undefined),
+        name: displayExcerpt(isRecord(entry) ? entry.name : undefined),
         why: result,
       });
       return;

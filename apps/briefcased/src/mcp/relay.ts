@@ -4,6 +4,7 @@ import {
   type DecisionReason,
   type ErrorCode,
   isBriefcaseError,
+  isRecord,
 } from '@briefcase/core';
 import type { UpstreamPool, UpstreamServerConfig, UpstreamServerRequest } from '@briefcase/mcp-upstream';
 import type { CompiledPolicy } from '@briefcase/policy';
@@ -78,9 +79,6 @@ const MAX_LIST_ITEMS = 10_000;
 const MAX_TARGET_IN_RECEIPT = 512;
 /** The `_meta` key carrying which server an item came from. */
 export const SERVER_META_KEY = 'briefcase/server';
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const printable = (text: string) => JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text);
 

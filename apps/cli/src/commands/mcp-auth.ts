@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { McpAuthView, McpLogin, McpLoginInput, McpServerView } from '@briefcase/client';
-import { ERROR_CATALOG, isBriefcaseError, isErrorCode } from '@briefcase/core';
+import { ERROR_CATALOG, isBriefcaseError, isErrorCode, isRecord } from '@briefcase/core';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
 import { type CommandContext, printJson } from '../context.js';
@@ -25,7 +25,7 @@ interface LoginOptions {
 }
 
 function quirksOf(raw: unknown): McpAuthView['quirks'] {
-  const q = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const q = isRecord(raw) ? raw : {};
   return {
     omitResource: q.omitResource === true,
     oidcOnly: q.oidcOnly === true,
@@ -45,9 +45,7 @@ function quirkFlags(quirks: McpAuthView['quirks']): string[] {
 /** A server's authorization as shown; tolerates a daemon that sends no or a malformed `auth`. */
 function authOf(server: McpServerView): McpAuthView & { needsLogin: boolean } {
   const raw = (server as { auth?: unknown }).auth;
-  const auth = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<
-    Record<keyof McpAuthView, unknown>
-  >;
+  const auth: Partial<Record<keyof McpAuthView, unknown>> = isRecord(raw) ? raw : {};
   const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
   const state = auth.state === 'authorized' || auth.state === 'oauth_required' ? auth.state : 'none';
   const tokenType = auth.tokenType === 'DPoP' || auth.tokenType === 'Bearer' ? auth.tokenType : null;

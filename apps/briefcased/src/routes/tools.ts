@@ -1,4 +1,4 @@
-import { isBriefcaseError } from '@briefcase/core';
+import { isBriefcaseError, MAX_APPROVAL_WAIT_MS } from '@briefcase/core';
 import { context } from '@opentelemetry/api';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
@@ -7,7 +7,7 @@ import { toBriefcaseError } from '../errors.js';
 import type { ApprovalEvents } from '../events.js';
 import type { ChannelHub } from '../mcp/channels.js';
 import type { Pipeline } from '../pipeline/call.js';
-import { MAX_APPROVAL_WAIT_MS, waitForDecision } from '../pipeline/wait.js';
+import { waitForDecision } from '../pipeline/wait.js';
 import { errorResponses, ref } from '../schemas.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { callerTraceContext } from '../trace-context.js';

@@ -1,4 +1,5 @@
 import type { AddMcpServerInput, McpServerView, McpToolView } from '@briefcase/client';
+import { DEFAULT_MCP_TIMEOUT_MS, MAX_MCP_SERVER_NAME_LENGTH, MAX_MCP_TIMEOUT_MS } from '@briefcase/core';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
 import { type CommandContext, printJson } from '../context.js';
@@ -26,18 +27,14 @@ interface AddOptions {
   timeout?: string;
 }
 
-/** The longest per-server request timeout, in seconds (the upstream pool's limit). */
-const MAX_TIMEOUT_SECONDS = 600;
-/** What a server without its own timeout gets: the upstream pool's DEFAULT_TIMEOUT_MS. */
-const DEFAULT_TIMEOUT_MS = 30_000;
+const MAX_TIMEOUT_SECONDS = MAX_MCP_TIMEOUT_MS / 1000;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** Hints that fit the MCP commands better than ERROR_CATALOG's tool-call ones. */
 function mcpHints(ctx: CommandContext): void {
   ctx.errorContext.hints = {
-    invalid_args:
-      'Nothing changed. Server names are 1–64 letters, digits, ".", "_" or "-"; see `briefcase mcp add --help`.',
+    invalid_args: `Nothing changed. Server names are 1–${MAX_MCP_SERVER_NAME_LENGTH} letters, digits, ".", "_" or "-"; see \`briefcase mcp add --help\`.`,
     not_found: `See the registered servers with \`briefcase${ctx.prefix} mcp list\`.`,
     upstream_error:
       'briefcased could not reach the server, start its command, or understand its answer; check the URL or command and the daemon log.',
@@ -167,7 +164,7 @@ function printFlagWarnings(ctx: CommandContext, tools: McpToolView[]): void {
 
 /** "5 s", "0.5 s"; "30 s (default)" for a server without its own timeout (or a daemon without the field). */
 function timeoutText(timeoutMs: unknown): string {
-  if (timeoutMs === null || timeoutMs === undefined) return `${DEFAULT_TIMEOUT_MS / 1000} s (default)`;
+  if (timeoutMs === null || timeoutMs === undefined) return `${DEFAULT_MCP_TIMEOUT_MS / 1000} s (default)`;
   return typeof timeoutMs === 'number' && Number.isSafeInteger(timeoutMs) && timeoutMs > 0
     ? `${timeoutMs / 1000} s`
     : 'invalid';
@@ -220,7 +217,10 @@ export function registerMcp(program: Command, act: ActionFactory): void {
   mcp
     .command('add')
     .description('register an MCP server: connect, list its tools and pin each definition')
-    .argument('<name>', 'server name (1-64 letters, digits, ".", "_", "-"); tools appear as NAME__tool')
+    .argument(
+      '<name>',
+      `server name (1-${MAX_MCP_SERVER_NAME_LENGTH} letters, digits, ".", "_", "-"); tools appear as NAME__tool`,
+    )
     .argument('[command...]', 'a stdio server command given after -- (alternative to --command)')
     .option('--url <url>', 'a remote server (Streamable HTTP unless --sse)')
     .option('--sse', 'use the older HTTP+SSE transport for --url')
@@ -242,7 +242,7 @@ export function registerMcp(program: Command, act: ActionFactory): void {
     .option('--cost <usd>', 'estimated cost per call in USD, e.g. 0.002 (default 0)')
     .option(
       '--timeout <seconds>',
-      `deadline of every request to the server, connecting included, e.g. 5 or 0.5 (0.001 to ${MAX_TIMEOUT_SECONDS}; default ${DEFAULT_TIMEOUT_MS / 1000})`,
+      `deadline of every request to the server, connecting included, e.g. 5 or 0.5 (0.001 to ${MAX_TIMEOUT_SECONDS}; default ${DEFAULT_MCP_TIMEOUT_MS / 1000})`,
     )
     .action(
       act<AddOptions>(async (ctx, positionals, options) => {

@@ -1,4 +1,4 @@
-import { BriefcaseError, type ErrorCode } from '@briefcase/core';
+import { BriefcaseError, type ErrorCode, isRecord } from '@briefcase/core';
 import type { KeyStore } from '@briefcase/keys';
 import type { ReceiptLog } from '@briefcase/receipts';
 import fastifySwagger from '@fastify/swagger';
@@ -208,10 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       request.log.error({ err: recorded.writeError }, 'an admin failure could not be receipted');
       return new BriefcaseError('internal_error', RECEIPT_WRITE_FAILED);
     }
-    const details =
-      error.details !== null && typeof error.details === 'object' && !Array.isArray(error.details)
-        ? error.details
-        : {};
+    const details = isRecord(error.details) ? error.details : {};
     return new BriefcaseError(error.code, error.message, {
       details: { ...details, receiptSeq: recorded.receiptSeq },
       ...(error.approvalId ? { approvalId: error.approvalId } : {}),

@@ -3,6 +3,7 @@
  * `briefcase mcp review`. Pure functions over plain JSON values: nothing here prints, and nothing
  * here makes the server's text safe for a terminal (the caller does, line by line).
  */
+import { isRecord } from '@briefcase/core';
 import { diffArrays } from 'diff';
 
 /** One line of a field's diff: `' '` unchanged context, `'-'` only in the pinned definition, `'+'` only in the pending one. */
@@ -44,15 +45,14 @@ export function prettyCanonical(value: unknown, indent = ''): string {
     const inner = `${indent}  `;
     return `[\n${value.map((item) => `${inner}${prettyCanonical(item ?? null, inner)}`).join(',\n')}\n${indent}]`;
   }
-  if (typeof value === 'object' && value !== null) {
+  if (isRecord(value)) {
     const keys = Object.keys(value)
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .filter((key) => value[key] !== undefined)
       .sort();
     if (keys.length === 0) return '{}';
     const inner = `${indent}  `;
     const entries = keys.map(
-      (key) =>
-        `${inner}${JSON.stringify(key)}: ${prettyCanonical((value as Record<string, unknown>)[key], inner)}`,
+      (key) => `${inner}${JSON.stringify(key)}: ${prettyCanonical(value[key], inner)}`,
     );
     return `{\n${entries.join(',\n')}\n${indent}}`;
   }
@@ -132,10 +132,7 @@ export function orderedFields(...definitions: Array<Record<string, unknown>>): s
   return [...known, ...others];
 }
 
-const asRecord = (value: unknown): Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
+const asRecord = (value: unknown): Record<string, unknown> => (isRecord(value) ? value : {});
 
 /**
  * Field-by-field differences between a pinned and a pending definition, compared in canonical form.

@@ -1,5 +1,5 @@
 import { type DaemonUnavailableError, isDaemonUnavailableError } from '@briefcase/client';
-import { type Approval, ERROR_CATALOG, isBriefcaseError } from '@briefcase/core';
+import { type Approval, ERROR_CATALOG, isBriefcaseError, isRecord } from '@briefcase/core';
 import type { Io } from './io.js';
 import { inlineSafe, shellQuote, terminalSafe, usd } from './output.js';
 
@@ -78,9 +78,9 @@ function classify(error: unknown): Rendered {
 
 function asApproval(value: unknown): Approval | undefined {
   const candidate = (value as { approval?: unknown } | null)?.approval;
-  if (typeof candidate !== 'object' || candidate === null) return undefined;
+  if (!isRecord(candidate)) return undefined;
   const a = candidate as Partial<Approval>;
-  return typeof a.id === 'string' && typeof a.summary === 'string' ? (candidate as Approval) : undefined;
+  return typeof a.id === 'string' && typeof a.summary === 'string' ? (a as Approval) : undefined;
 }
 
 /** `details.errors` items: `{path, message}` for arguments, `{policyId, message}` for policies. */

@@ -1,4 +1,5 @@
 import { parseUsd } from '@briefcase/client';
+import { isRecord } from '@briefcase/core';
 import { UsageError } from './errors.js';
 
 /** `--args`: must be a JSON object; nothing is sent when it is not. */
@@ -12,10 +13,10 @@ export function parseArgsJson(text: string | undefined): Record<string, unknown>
       `--args is not valid JSON (${(error as Error).message}); pass an object, e.g. --args '{"text":"hi"}'`,
     );
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isRecord(value)) {
     throw new UsageError(`--args must be a JSON object, e.g. --args '{"text":"hi"}'`);
   }
-  return value as Record<string, unknown>;
+  return value;
 }
 
 /** A USD cap: a decimal amount, or `none` for no cap. */

@@ -1,3 +1,4 @@
+import { isRecord } from '@briefcase/core';
 /**
  * Offline verification of a receipt export (`briefcase receipts export`): NDJSON receipts, then one
  * final line `{"signedHead": "<JWS>", "key": {public JWK}}`. Needs no daemon, only the file and a
@@ -36,10 +37,6 @@ export type ExportVerification =
   | { ok: false; problem: ExportProblem; message: string; count: number; brokenAt?: number };
 
 const HEX_64 = /^[0-9a-f]{64}$/;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function parseClaims(payload: Uint8Array): SignedHeadClaims | undefined {
   let claims: unknown;

@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createClient, resolveDataDir } from '@briefcase/client';
+import { MAX_APPROVAL_WAIT_MS } from '@briefcase/core';
 import { printClientConfig } from './client-config.js';
 import { DAEMON_UNREACHABLE_MESSAGE } from './errors.js';
 import { startHttpGateway } from './http.js';
-import { logToStderr, MAX_APPROVAL_WAIT_MS } from './server.js';
+import { DEFAULT_APPROVAL_WAIT_MS, logToStderr } from './server.js';
 import { runStdioGateway } from './stdio.js';
 import { loadOrCreateGatewayToken } from './token.js';
 import { GATEWAY_VERSION } from './version.js';
@@ -34,7 +35,7 @@ Serves Credential Briefcase to an MCP client. Holds only the daemon's agent toke
   --stdio                 serve one client over stdin/stdout (the client starts this command)
   --http HOST:PORT        serve Streamable HTTP on HOST:PORT (loopback only, e.g. 127.0.0.1:8766)
   --print-config          print client configuration (Claude, Cursor, VS Code) and exit
-  --approval-wait SECS    hold a call that needs approval this long (0-${MAX_APPROVAL_WAIT_MS / 1000}, default 60)
+  --approval-wait SECS    hold a call that needs approval this long (0-${MAX_APPROVAL_WAIT_MS / 1000}, default ${DEFAULT_APPROVAL_WAIT_MS / 1000})
   --allow-origin ORIGIN   also accept this browser Origin (repeatable)
   --allow-remote          allow a non-loopback HOST (the token is then the only protection)
   -h, --help              show this help
@@ -88,7 +89,7 @@ export async function runGatewayCli(argv: string[], io: GatewayCliIo = {}): Prom
   const log = io.log ?? logToStderr;
   let values: ReturnType<typeof parseGatewayArgs>['values'];
   let http: { host: string; port: number } | undefined;
-  let approvalWaitMs = 60_000;
+  let approvalWaitMs = DEFAULT_APPROVAL_WAIT_MS;
   try {
     values = parseGatewayArgs(argv).values;
     if (values.help) {

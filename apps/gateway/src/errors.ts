@@ -1,5 +1,5 @@
 import { isDaemonUnavailableError } from '@briefcase/client';
-import { ERROR_CATALOG, type ErrorCode, isBriefcaseError } from '@briefcase/core';
+import { ERROR_CATALOG, type ErrorCode, isBriefcaseError, isRecord } from '@briefcase/core';
 import {
   type CallToolResult,
   ErrorCode as JsonRpcErrorCode,
@@ -37,10 +37,6 @@ export const TOKEN_REJECTED_MESSAGE =
 
 /** What the caller sees for any other failure inside the gateway or the daemon. */
 export const INTERNAL_MESSAGE = 'briefcased or the gateway failed unexpectedly; see their logs (stderr).';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** `[{path, message}]` from an `invalid_args` error's details, ignoring anything malformed. */
 function argumentErrors(details: unknown): { path: string; message: string }[] {

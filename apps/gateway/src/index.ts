@@ -9,9 +9,9 @@ export {
 export { type HttpGateway, type HttpGatewayOptions, isLoopbackHost, startHttpGateway } from './http.js';
 export {
   createGatewayServer,
+  DEFAULT_APPROVAL_WAIT_MS,
   type GatewayServerOptions,
   logToStderr,
-  MAX_APPROVAL_WAIT_MS,
 } from './server.js';
 export { runStdioGateway, type StdioGateway, type StdioGatewayOptions } from './stdio.js';
 export { GATEWAY_TOKEN_FILE, loadOrCreateGatewayToken } from './token.js';

@@ -1,5 +1,5 @@
 import { type BriefcaseClient, traceContextFromMeta } from '@briefcase/client';
-import { isBriefcaseError } from '@briefcase/core';
+import { isBriefcaseError, MAX_APPROVAL_WAIT_MS } from '@briefcase/core';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
@@ -14,16 +14,17 @@ import { protocolError, TOOL_LEVEL_CODES, toolErrorResult } from './errors.js';
 import { attachRelay } from './relay.js';
 import { toMcpResult, toMcpTool } from './tools.js';
 
-/** The daemon's upper bound on `waitMs` (the `POST /v1/tools/call` schema). */
-export const MAX_APPROVAL_WAIT_MS = 120_000;
+/** How long the gateway holds a call that needs approval when not told otherwise. */
+export const DEFAULT_APPROVAL_WAIT_MS = 60_000;
 
 /** Options for {@link createGatewayServer}. */
 export interface GatewayServerOptions {
   /** A client for briefcased holding the `agent` token (`createClient({ role: 'agent' })`). */
   client: BriefcaseClient;
   /**
-   * How long a call that needs approval is held open while a person decides, in ms (0..120000;
-   * default 60000). Past it the call returns `approval_required` and the agent retries later.
+   * How long a call that needs approval is held open while a person decides, in ms (0 to
+   * `MAX_APPROVAL_WAIT_MS`, default {@link DEFAULT_APPROVAL_WAIT_MS}). Past it the call returns
+   * `approval_required` and the agent retries later.
    */
   approvalWaitMs?: number;
   /** Interval of `notifications/progress` while a call is pending, when the client asked for progress (default 5000). */
@@ -79,7 +80,7 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
   const { client } = options;
   const approvalWaitMs = checkRange(
     'approvalWaitMs',
-    options.approvalWaitMs ?? 60_000,
+    options.approvalWaitMs ?? DEFAULT_APPROVAL_WAIT_MS,
     0,
     MAX_APPROVAL_WAIT_MS,
   );

@@ -1,4 +1,5 @@
 import type { CallToolResponse, ToolView } from '@briefcase/client';
+import { isRecord } from '@briefcase/core';
 import { type CallToolResult, CallToolResultSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 
 /** `_meta` keys the gateway adds. A `<label>/` prefix keeps them apart from keys MCP itself defines. */
@@ -9,10 +10,6 @@ export const META_KEYS = {
   provenance: 'briefcase/provenance',
   error: 'briefcase/error',
 } as const;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * MCP requires `inputSchema.type` to be `"object"`. A schema without a `type` is made one (the daemon

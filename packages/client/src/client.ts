@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { type Approval, BriefcaseError } from '@briefcase/core';
+import { type Approval, BriefcaseError, isRecord } from '@briefcase/core';
 import { resolveDataDir, socketPathFor } from './data-dir.js';
 import { DaemonUnavailableError } from './errors.js';
 import { createLineSplitter } from './lines.js';
@@ -240,10 +240,6 @@ const APPROVAL_EVENT_TYPES: ReadonlySet<string> = new Set([
   'expired',
   'consumed',
 ]);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isApproval(value: unknown): value is Approval {
   return (

@@ -2,7 +2,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { BriefcaseError, isErrorCode } from '@briefcase/core';
+import { BriefcaseError, isErrorCode, isRecord } from '@briefcase/core';
 import { DaemonUnavailableError } from './errors.js';
 
 /** Where to connect. */
@@ -177,10 +177,6 @@ export async function readBody(res: IncomingMessage, maxBytes: number, endpoint:
     throw mapTransportError(error, endpoint);
   }
   return Buffer.concat(chunks, size);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

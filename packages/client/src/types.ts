@@ -61,7 +61,7 @@ export interface CallToolRequest {
   approvalId?: string;
   /**
    * When the call needs approval, let the daemon hold the request up to this many milliseconds
-   * (integer, 0..120000) while a person decides: approved in time, the call runs and its result is
+   * (integer, 0 to `MAX_APPROVAL_WAIT_MS` of @briefcase/core) while a person decides: approved in time, the call runs and its result is
    * returned; denied, it fails with `denied`; still pending, it fails with `approval_required`.
    */
   waitMs?: number;

@@ -8,6 +8,13 @@ export {
   isBriefcaseError,
   isErrorCode,
 } from './errors.js';
+export {
+  DEFAULT_MCP_TIMEOUT_MS,
+  MAX_APPROVAL_WAIT_MS,
+  MAX_MCP_SERVER_NAME_LENGTH,
+  MAX_MCP_TIMEOUT_MS,
+} from './limits.js';
+export { isPlainObject, isRecord } from './objects.js';
 export { DATA_DIR_LAYOUT, resolveDataDir } from './paths.js';
 export { isReceiptKind, RECEIPT_KINDS, type ReceiptKind } from './receipt-kinds.js';
 export type {

@@ -82,7 +82,7 @@ export interface McpToolDefinition {
 
 /** `POST /v1/mcp/servers` body: exactly one of `url` (remote server) or `command` (local stdio server). */
 export interface AddMcpServerInput {
-  /** 1–64 characters of letters, digits, `.`, `_` and `-`. */
+  /** 1 to `MAX_MCP_SERVER_NAME_LENGTH` (64) characters of letters, digits, `.`, `_` and `-`. */
   name: string;
   url?: string;
   /** For a `url`: `sse` selects the older HTTP+SSE transport; default Streamable HTTP. */

@@ -1,5 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
-import { BriefcaseError } from '@briefcase/core';
+import { BriefcaseError, isRecord } from '@briefcase/core';
 // Types only: at run time this package never loads the secret store (nor its native keyring module).
 import type { SecretStore } from '@briefcase/secrets';
 import {
@@ -45,10 +45,6 @@ const activeEntry = (purpose: KeyPurpose) => `keys.active.${purpose}`;
 interface StoredInfo extends Omit<KeyInfo, 'active'> {
   /** Increases with every key this store creates, so "newest first" holds even within one millisecond. */
   serial: number;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isPublicJwk(value: unknown): value is PublicJwk {

@@ -1,7 +1,7 @@
-import { BriefcaseError } from '@briefcase/core';
+import { BriefcaseError, isRecord } from '@briefcase/core';
 import { checkTimeoutMs } from './config.js';
 import { assertWithinLimits, describeViolation } from './limits.js';
-import { isPlainObject } from './plain-object.js';
+
 import type { UpstreamCallOptions } from './pool-types.js';
 import { isRelayedMethod } from './relayed-methods.js';
 import { isValidToolName } from './tools.js';
@@ -31,7 +31,7 @@ export function checkCallInputs(
     ['args', args],
     ['meta', opts.meta ?? {}],
   ] as const) {
-    if (!isPlainObject(value))
+    if (!isRecord(value))
       throw new BriefcaseError('invalid_args', `The tool call ${what} must be a JSON object.`);
     // Serialized here so a value the SDK could not send (a BigInt, say) is the caller's
     // `invalid_args`, not a failed request that counts against the server.
@@ -60,7 +60,7 @@ export function checkRelayInputs(
       `${JSON.stringify(String(method).slice(0, MAX_ECHOED_METHOD_CHARS))} is not relayed.`,
     );
   }
-  if (!isPlainObject(params)) throw new BriefcaseError('invalid_args', 'The params must be a JSON object.');
+  if (!isRecord(params)) throw new BriefcaseError('invalid_args', 'The params must be a JSON object.');
   assertWithinLimits(
     params,
     {},

@@ -1,11 +1,17 @@
-import { BriefcaseError, canonicalHash } from '@briefcase/core';
+import {
+  BriefcaseError,
+  canonicalHash,
+  DEFAULT_MCP_TIMEOUT_MS,
+  MAX_MCP_SERVER_NAME_LENGTH,
+  MAX_MCP_TIMEOUT_MS,
+} from '@briefcase/core';
 
 /** How briefcased reaches an upstream MCP server. */
 export type UpstreamTransport = 'streamable_http' | 'sse' | 'stdio';
 
 /** One remote MCP server, as the daemon configures it. */
 export interface UpstreamServerConfig {
-  /** 1–64 characters of `[A-Za-z0-9_.-]`; the pool keys sessions by it. */
+  /** 1 to {@link MAX_MCP_SERVER_NAME_LENGTH} characters of `[A-Za-z0-9_.-]`; the pool keys sessions by it. */
   name: string;
   /** Which MCP transport to use. */
   transport: UpstreamTransport;
@@ -41,14 +47,14 @@ export interface NormalizedServerConfig {
   maxResponseBytes: number;
 }
 
-/** Default per-request timeout. */
-export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Default per-request timeout (the daemon's, which the CLI states). */
+export const DEFAULT_TIMEOUT_MS = DEFAULT_MCP_TIMEOUT_MS;
 /** Default cap on one upstream message or result: 4 MiB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 /** `PATH` given to stdio servers; the daemon's own `PATH` is never passed on. */
 export const STDIO_DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
-const SERVER_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const SERVER_NAME = new RegExp(`^[A-Za-z0-9_.-]{1,${MAX_MCP_SERVER_NAME_LENGTH}}$`);
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 const MAX_URL_LENGTH = 2048;
@@ -56,12 +62,10 @@ const MAX_ARGS = 256;
 const MAX_ARG_LENGTH = 4096;
 const MAX_ENV_ENTRIES = 256;
 const MAX_ENV_VALUE_LENGTH = 32 * 1024;
-/** Longest per-request timeout accepted, in a config or for one call: 10 minutes. */
-const MAX_TIMEOUT_MS = 10 * 60_000;
-const TIMEOUT_RANGE = { min: 1, max: MAX_TIMEOUT_MS };
+const TIMEOUT_RANGE = { min: 1, max: MAX_MCP_TIMEOUT_MS };
 const RESPONSE_BYTES_RANGE = { min: 1024, max: 256 * 1024 * 1024 };
 
-/** True when `name` is a valid server name: 1–64 characters of `[A-Za-z0-9_.-]`. */
+/** True when `name` is a valid server name: 1 to {@link MAX_MCP_SERVER_NAME_LENGTH} characters of `[A-Za-z0-9_.-]`. */
 export function isValidServerName(name: unknown): name is string {
   return typeof name === 'string' && SERVER_NAME.test(name);
 }
@@ -164,7 +168,9 @@ function checkEnv(env: unknown): Record<string, string> {
 export function validateServerConfig(config: UpstreamServerConfig): NormalizedServerConfig {
   if (config === null || typeof config !== 'object') throw invalid('The server config must be an object.');
   if (!isValidServerName(config.name)) {
-    throw invalid('The server name must be 1-64 characters of letters, digits, "_", "." or "-".');
+    throw invalid(
+      `The server name must be 1-${MAX_MCP_SERVER_NAME_LENGTH} characters of letters, digits, "_", "." or "-".`,
+    );
   }
   const where = `Server "${config.name}"`;
   checkTimeoutMs(config.timeoutMs, `${where}: timeoutMs`);

@@ -1,5 +1,6 @@
+import { isRecord } from '@briefcase/core';
 import { MAX_PROGRESS_MESSAGE_CHARS } from './limits.js';
-import { isPlainObject } from './plain-object.js';
+
 import type { UpstreamProgress } from './pool-types.js';
 
 /** Receives the params of one `notifications/progress`, minus its token. */
@@ -39,7 +40,7 @@ export async function withProgress<T>(
       // a failing listener must not break the request
     }
   });
-  const meta = isPlainObject(params._meta) ? params._meta : {};
+  const meta = isRecord(params._meta) ? params._meta : {};
   try {
     return await send({ ...params, _meta: { ...meta, progressToken: token } });
   } finally {

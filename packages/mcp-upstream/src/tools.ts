@@ -1,6 +1,5 @@
-import { canonicalHash, canonicalJson } from '@briefcase/core';
+import { canonicalHash, canonicalJson, isRecord } from '@briefcase/core';
 import { findLimitViolation, type LimitViolation, MAX_TOOL_DEFINITION_BYTES } from './limits.js';
-import { isPlainObject } from './plain-object.js';
 
 /** A tool definition as an upstream server announced it, reduced to the fields briefcased uses. */
 export interface UpstreamTool {
@@ -46,23 +45,23 @@ function optionalString(value: unknown): value is string | undefined | null {
 
 /** Checks one raw tool entry; returns the reduced definition or the reason it is unusable. */
 function checkTool(raw: unknown): UpstreamTool | string {
-  if (!isPlainObject(raw)) return 'not an object';
+  if (!isRecord(raw)) return 'not an object';
   if (!isValidToolName(raw.name)) return 'name is not 1-128 characters of [A-Za-z0-9_.-]';
   // MCP requires `inputSchema` (and `outputSchema`, when present) to be an object schema.
-  if (!isPlainObject(raw.inputSchema) || raw.inputSchema.type !== 'object') {
+  if (!isRecord(raw.inputSchema) || raw.inputSchema.type !== 'object') {
     return 'inputSchema is not a JSON Schema object with type "object"';
   }
-  if (raw.outputSchema != null && (!isPlainObject(raw.outputSchema) || raw.outputSchema.type !== 'object')) {
+  if (raw.outputSchema != null && (!isRecord(raw.outputSchema) || raw.outputSchema.type !== 'object')) {
     return 'outputSchema is not a JSON Schema object with type "object"';
   }
   if (!optionalString(raw.title) || !optionalString(raw.description))
     return 'title or description is not a string';
-  if (raw.annotations != null && !isPlainObject(raw.annotations)) return 'annotations is not an object';
+  if (raw.annotations != null && !isRecord(raw.annotations)) return 'annotations is not an object';
   const tool: UpstreamTool = { name: raw.name, inputSchema: raw.inputSchema };
   if (typeof raw.title === 'string') tool.title = raw.title;
   if (typeof raw.description === 'string') tool.description = raw.description;
-  if (isPlainObject(raw.outputSchema)) tool.outputSchema = raw.outputSchema;
-  if (isPlainObject(raw.annotations)) tool.annotations = raw.annotations;
+  if (isRecord(raw.outputSchema)) tool.outputSchema = raw.outputSchema;
+  if (isRecord(raw.annotations)) tool.annotations = raw.annotations;
   // Measured as canonical JSON: that is what gets hashed and pinned.
   const violation = findLimitViolation(tool, {
     maxBytes: MAX_TOOL_DEFINITION_BYTES,
@@ -95,7 +94,7 @@ export function sanitizeTools(raw: readonly unknown[]): { tools: UpstreamTool[];
     if (typeof result === 'string') {
       dropped.push({
         index,
-        name: displayExcerpt(isPlainObject(entry) ? entry.name : undefined),
+        name: displayExcerpt(isRecord(entry) ? entry.name : undefined),
         why: result,
       });
       return;

@@ -1,14 +1,7 @@
-import { MAX_JSON_DEPTH } from '@briefcase/core';
+import { isPlainObject, MAX_JSON_DEPTH } from '@briefcase/core';
 
 /** A value that JSON (and so RFC 8785 canonical JSON) can represent exactly. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-
-/** True for `{...}` literals and `JSON.parse` objects; false for arrays, null, Dates, Maps, class instances. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 // A lone surrogate has no UTF-8 encoding, and RFC 8785 §3.2.2.2 (I-JSON, RFC 7493 §2.1) forbids it.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

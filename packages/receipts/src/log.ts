@@ -1,6 +1,5 @@
-import { BriefcaseError, sha256Hex } from '@briefcase/core';
+import { BriefcaseError, isPlainObject, sha256Hex } from '@briefcase/core';
 import type Database from 'better-sqlite3';
-import { isPlainObject } from './json.js';
 import {
   assertReceiptEvent,
   canonicalReceiptBody,

@@ -1,5 +1,5 @@
-import { canonicalJson, sha256Hex } from '@briefcase/core';
-import { assertJsonValue, isPlainObject, type JsonValue } from './json.js';
+import { canonicalJson, isPlainObject, sha256Hex } from '@briefcase/core';
+import { assertJsonValue, type JsonValue } from './json.js';
 
 /** `prevHash` of receipt 1: 64 zeros. */
 export const GENESIS_HASH = '0'.repeat(64);

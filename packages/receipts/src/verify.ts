@@ -1,7 +1,6 @@
 import { hash as oneShotHash } from 'node:crypto';
-import { canonicalJson } from '@briefcase/core';
+import { canonicalJson, isPlainObject } from '@briefcase/core';
 import { scanCanonicalObject, stringTokenEquals, TopLevelSpans, tokenEquals } from './canonical-scan.js';
-import { isPlainObject } from './json.js';
 import { GENESIS_HASH, RECEIPT_VERSION } from './receipt.js';
 
 /** A chain position: the last receipt's seq and hash, `{ seq: 0, hash: GENESIS_HASH }` when empty. */

@@ -9,7 +9,7 @@ import {
 } from 'node:crypto';
 import { chmod, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BriefcaseError, sha256Hex } from '@briefcase/core';
+import { BriefcaseError, isRecord, sha256Hex } from '@briefcase/core';
 import {
   createFileExclusive,
   errnoCode,
@@ -123,10 +123,6 @@ function sealedFromJson(value: unknown): Sealed | null {
   const ciphertext = base64Field(value, 'ciphertext');
   const tag = base64Field(value, 'tag', TAG_LENGTH);
   return nonce && ciphertext && tag ? { nonce, ciphertext, tag } : null;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function parseJson(bytes: Buffer): unknown {

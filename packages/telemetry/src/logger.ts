@@ -1,3 +1,4 @@
+import { isPlainObject } from '@briefcase/core';
 import { type DestinationStream, type Level, type Logger, pino } from 'pino';
 
 /** What redacted values are replaced with (the same marker `Sensitive` prints). */
@@ -55,9 +56,7 @@ function isBrandedSensitive(value: object): boolean {
 }
 
 function isPlainContainer(value: object): boolean {
-  if (Array.isArray(value)) return true;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return Array.isArray(value) || isPlainObject(value);
 }
 
 /**

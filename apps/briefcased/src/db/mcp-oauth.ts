@@ -38,28 +38,6 @@ export interface OAuthRecord {
   updatedAtMs: number;
 }
 
-/** The migration that creates the table (appended to the daemon's list). */
-export const MCP_OAUTH_SQL = `
--- OAuth metadata of remote MCP servers. Never a token or secret: those live in the secret store.
-CREATE TABLE mcp_oauth (
-  server TEXT PRIMARY KEY REFERENCES mcp_servers (name) ON DELETE CASCADE,
-  state TEXT NOT NULL CHECK (state IN ('authorized','oauth_required')),
-  reason TEXT,
-  issuer TEXT,
-  resource TEXT,
-  client_id TEXT,
-  client_source TEXT,
-  token_endpoint_auth_method TEXT,
-  scope TEXT,
-  token_type TEXT CHECK (token_type IS NULL OR token_type IN ('DPoP','Bearer')),
-  bearer_reason TEXT,
-  key_id TEXT,
-  expires_at_ms INTEGER,
-  quirks_json TEXT NOT NULL DEFAULT '{}',
-  updated_at_ms INTEGER NOT NULL
-);
-`;
-
 interface Row {
   server: string;
   state: AuthState;

@@ -1,5 +1,4 @@
 import { RECEIPTS_SCHEMA_SQL } from '@briefcase/receipts';
-import { MCP_OAUTH_SQL } from './mcp-oauth.js';
 
 /**
  * Numbered, append-only migrations. A released migration is never edited: add a new one.
@@ -120,6 +119,25 @@ ALTER TABLE mcp_servers ADD COLUMN timeout_ms INTEGER
   {
     version: 4,
     name: 'OAuth metadata of remote MCP servers (tokens live in the secret store)',
-    sql: MCP_OAUTH_SQL,
+    sql: `
+-- OAuth metadata of remote MCP servers. Never a token or secret: those live in the secret store.
+CREATE TABLE mcp_oauth (
+  server TEXT PRIMARY KEY REFERENCES mcp_servers (name) ON DELETE CASCADE,
+  state TEXT NOT NULL CHECK (state IN ('authorized','oauth_required')),
+  reason TEXT,
+  issuer TEXT,
+  resource TEXT,
+  client_id TEXT,
+  client_source TEXT,
+  token_endpoint_auth_method TEXT,
+  scope TEXT,
+  token_type TEXT CHECK (token_type IS NULL OR token_type IN ('DPoP','Bearer')),
+  bearer_reason TEXT,
+  key_id TEXT,
+  expires_at_ms INTEGER,
+  quirks_json TEXT NOT NULL DEFAULT '{}',
+  updated_at_ms INTEGER NOT NULL
+);
+`,
   },
 ];

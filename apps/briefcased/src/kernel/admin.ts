@@ -1,4 +1,4 @@
-import { type BriefcaseError, canonicalHash, type ReceiptKind } from '@briefcase/core';
+import { type BriefcaseError, canonicalHash, isRecord, type ReceiptKind } from '@briefcase/core';
 import type { ReceiptFields, ReceiptWriter } from './receipt-writer.js';
 
 /**
@@ -42,9 +42,6 @@ export interface AdminRequest {
   input: unknown;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
-
 /** Body members that carry secrets: their values never enter the input hash, only their presence. */
 const SECRET_MEMBERS = new Set(['env', 'clientSecret', 'token', 'password', 'passphrase']);
 
@@ -54,12 +51,12 @@ const SECRET_MEMBERS = new Set(['env', 'clientSecret', 'token', 'password', 'pas
  */
 export function adminInputHash(input: unknown): string | null {
   if (input === undefined || input === null) return null;
-  if (!isObject(input)) return canonicalHash(typeof input === 'string' ? { text: input } : {});
+  if (!isRecord(input)) return canonicalHash(typeof input === 'string' ? { text: input } : {});
   const blanked: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     blanked[key] = !SECRET_MEMBERS.has(key)
       ? value
-      : isObject(value)
+      : isRecord(value)
         ? Object.fromEntries(Object.keys(value).map((name) => [name, '(secret)']))
         : '(secret)';
   }

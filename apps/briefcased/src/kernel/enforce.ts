@@ -5,6 +5,7 @@ import {
   type DecisionReason,
   type ErrorCode,
   isBriefcaseError,
+  isRecord,
 } from '@briefcase/core';
 import { isBudgetDenial, type PolicyDecision } from '@briefcase/policy';
 import type { SecretStore } from '@briefcase/secrets';
@@ -388,10 +389,7 @@ export function createKernel(deps: KernelDeps) {
     } catch (cause) {
       return isBriefcaseError(cause) ? cause : new BriefcaseError('internal_error', String(cause));
     }
-    const details =
-      failure.details !== null && typeof failure.details === 'object'
-        ? { ...(failure.details as object), receiptSeq: seq }
-        : { receiptSeq: seq };
+    const details = { ...(isRecord(failure.details) ? failure.details : {}), receiptSeq: seq };
     return new BriefcaseError(failure.code, failure.message, {
       details,
       ...(failure.approvalId ? { approvalId: failure.approvalId } : {}),

@@ -4,6 +4,7 @@ import {
   type AddMcpServerInput,
   BriefcaseError,
   isBriefcaseError,
+  MAX_MCP_SERVER_NAME_LENGTH,
   type McpServerView,
   type ToolDefinition,
 } from '@briefcase/core';
@@ -341,7 +342,7 @@ export function createMcpManager(deps: McpManagerDeps) {
       if (!isValidServerName(input.name)) {
         throw new BriefcaseError(
           'invalid_args',
-          'A server name is 1–64 characters of letters, digits, ".", "_" and "-".',
+          `A server name is 1–${MAX_MCP_SERVER_NAME_LENGTH} characters of letters, digits, ".", "_" and "-".`,
         );
       }
       if (store.server(input.name)) {

@@ -1,4 +1,4 @@
-import { BriefcaseError, canonicalHash, isBriefcaseError } from '@briefcase/core';
+import { BriefcaseError, canonicalHash, isBriefcaseError, isRecord } from '@briefcase/core';
 import type { UpstreamPool, UpstreamServerConfig, UpstreamServerRequest } from '@briefcase/mcp-upstream';
 import type { CompiledPolicy } from '@briefcase/policy';
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
@@ -71,9 +71,6 @@ const MAX_LIST_ITEMS = 10_000;
 const MAX_TARGET_IN_RECEIPT = 512;
 /** The `_meta` key carrying which server an item came from. */
 export const SERVER_META_KEY = 'briefcase/server';
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const printable = (text: string) => JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text);
 

@@ -1,8 +1,6 @@
+import { MAX_APPROVAL_WAIT_MS } from '@briefcase/core';
 import type { ApprovalStore } from '../db/approvals.js';
 import type { ApprovalEvents } from '../events.js';
-
-/** Longest a caller may hold a call open while a person decides. */
-export const MAX_APPROVAL_WAIT_MS = 120_000;
 
 /**
  * Waits until a person decides an approval request, it expires, `waitMs` passes or `signal` aborts.

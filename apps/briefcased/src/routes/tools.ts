@@ -1,3 +1,4 @@
+import { MAX_APPROVAL_WAIT_MS } from '@briefcase/core';
 import { context } from '@opentelemetry/api';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
@@ -5,7 +6,6 @@ import { toBriefcaseError } from '../errors.js';
 import { DEFAULT_AGENT } from '../kernel/action.js';
 import type { ToolCalls } from '../kernel/actions/tool-call.js';
 import type { ChannelHub } from '../mcp/channels.js';
-import { MAX_APPROVAL_WAIT_MS } from '../pipeline/wait.js';
 import { errorResponses, ref } from '../schemas.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { callerTraceContext } from '../trace-context.js';

@@ -3,21 +3,22 @@ import type { Approval } from '@briefcase/core';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
 import { printJson } from '../context.js';
-import { formatTable, inlineSafe, truncate, usd } from '../output.js';
+import { inlineSafe, truncate, usd } from '../output.js';
+import { type ListView, reply, replyList } from '../reply.js';
 
-function approvalRows(approvals: Approval[]): unknown[][] {
-  return approvals.map((a) => [
-    a.id,
-    a.state,
-    a.tool,
-    usd(a.costMicroUsd),
-    a.createdAt,
-    a.expiresAt,
-    truncate(String(a.summary ?? ''), 60),
-  ]);
-}
-
-const HEADERS = ['ID', 'STATE', 'TOOL', 'COST', 'CREATED', 'EXPIRES', 'SUMMARY'];
+const APPROVAL_LIST: ListView<Approval> = {
+  jsonKey: 'approvals',
+  empty: 'no pending approvals',
+  columns: [
+    ['ID', (a) => a.id],
+    ['STATE', (a) => a.state],
+    ['TOOL', (a) => a.tool],
+    ['COST', (a) => usd(a.costMicroUsd)],
+    ['CREATED', (a) => a.createdAt],
+    ['EXPIRES', (a) => a.expiresAt],
+    ['SUMMARY', (a) => truncate(String(a.summary ?? ''), 60)],
+  ],
+};
 
 /** `briefcase approvals list|approve|deny|watch`. */
 export function registerApprovals(program: Command, act: ActionFactory): void {
@@ -30,16 +31,11 @@ export function registerApprovals(program: Command, act: ActionFactory): void {
     .action(
       act<{ all?: boolean }>(async (ctx, _args, options) => {
         const list = await ctx.client().listApprovals(options.all ? 'all' : 'pending');
-        if (ctx.json) {
-          printJson(ctx, { approvals: list });
-          return 0;
-        }
-        if (list.length === 0) {
-          ctx.io.out(options.all ? 'no approvals\n' : 'no pending approvals\n');
-          return 0;
-        }
-        ctx.io.out(formatTable(HEADERS, approvalRows(list)));
-        return 0;
+        return replyList(
+          ctx,
+          list,
+          options.all ? { ...APPROVAL_LIST, empty: 'no approvals' } : APPROVAL_LIST,
+        );
       }),
     );
 
@@ -50,15 +46,12 @@ export function registerApprovals(program: Command, act: ActionFactory): void {
     .action(
       act(async (ctx, [id]) => {
         const approval = await ctx.client().approve(id ?? '');
-        if (ctx.json) {
-          printJson(ctx, { approval });
-          return 0;
-        }
-        ctx.io.out(
-          `approved ${inlineSafe(approval.id)} (${inlineSafe(approval.tool)}): ${inlineSafe(String(approval.summary))}\n` +
-            'the agent can now retry the same call once.\n',
+        return reply(ctx, { approval }, () =>
+          ctx.io.out(
+            `approved ${inlineSafe(approval.id)} (${inlineSafe(approval.tool)}): ${inlineSafe(String(approval.summary))}\n` +
+              'the agent can now retry the same call once.\n',
+          ),
         );
-        return 0;
       }),
     );
 
@@ -70,14 +63,11 @@ export function registerApprovals(program: Command, act: ActionFactory): void {
     .action(
       act<{ reason?: string }>(async (ctx, [id], options) => {
         const approval = await ctx.client().deny(id ?? '', options.reason);
-        if (ctx.json) {
-          printJson(ctx, { approval });
-          return 0;
-        }
-        ctx.io.out(
-          `denied ${inlineSafe(approval.id)} (${inlineSafe(approval.tool)}): ${inlineSafe(String(approval.summary))}\n`,
+        return reply(ctx, { approval }, () =>
+          ctx.io.out(
+            `denied ${inlineSafe(approval.id)} (${inlineSafe(approval.tool)}): ${inlineSafe(String(approval.summary))}\n`,
+          ),
         );
-        return 0;
       }),
     );
 

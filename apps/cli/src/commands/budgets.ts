@@ -1,9 +1,21 @@
-import type { BudgetCaps } from '@briefcase/client';
+import type { BudgetCaps, BudgetView } from '@briefcase/client';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
-import { printJson } from '../context.js';
-import { formatTable, inlineSafe, usd } from '../output.js';
+import { inlineSafe, usd } from '../output.js';
 import { parseCap } from '../parse.js';
+import { type ListView, reply, replyList } from '../reply.js';
+
+const BUDGET_LIST: ListView<BudgetView> = {
+  jsonKey: 'budgets',
+  empty: 'no budgets',
+  columns: [
+    ['CATEGORY', (b) => b.category],
+    ['DAILY CAP', (b) => usd(b.dailyCapMicroUsd)],
+    ['SPENT TODAY', (b) => usd(b.spentTodayMicroUsd)],
+    ['MONTHLY CAP', (b) => usd(b.monthlyCapMicroUsd)],
+    ['SPENT THIS MONTH', (b) => usd(b.spentThisMonthMicroUsd)],
+  ],
+};
 
 /** `briefcase budgets list|set`. */
 export function registerBudgets(program: Command, act: ActionFactory): void {
@@ -12,32 +24,7 @@ export function registerBudgets(program: Command, act: ActionFactory): void {
   budgets
     .command('list')
     .description('list budgets and what was spent')
-    .action(
-      act(async (ctx) => {
-        const list = await ctx.client().listBudgets();
-        if (ctx.json) {
-          printJson(ctx, { budgets: list });
-          return 0;
-        }
-        if (list.length === 0) {
-          ctx.io.out('no budgets\n');
-          return 0;
-        }
-        ctx.io.out(
-          formatTable(
-            ['CATEGORY', 'DAILY CAP', 'SPENT TODAY', 'MONTHLY CAP', 'SPENT THIS MONTH'],
-            list.map((b) => [
-              b.category,
-              usd(b.dailyCapMicroUsd),
-              usd(b.spentTodayMicroUsd),
-              usd(b.monthlyCapMicroUsd),
-              usd(b.spentThisMonthMicroUsd),
-            ]),
-          ),
-        );
-        return 0;
-      }),
-    );
+    .action(act(async (ctx) => replyList(ctx, await ctx.client().listBudgets(), BUDGET_LIST)));
 
   budgets
     .command('set')
@@ -50,14 +37,11 @@ export function registerBudgets(program: Command, act: ActionFactory): void {
         const caps: BudgetCaps = { dailyCapMicroUsd: parseCap('--daily', options.daily) };
         if (options.monthly !== undefined) caps.monthlyCapMicroUsd = parseCap('--monthly', options.monthly);
         const budget = await ctx.client().setBudget(category ?? '', caps);
-        if (ctx.json) {
-          printJson(ctx, { budget });
-          return 0;
-        }
-        ctx.io.out(
-          `budget ${inlineSafe(budget.category)}: daily cap ${usd(budget.dailyCapMicroUsd)}, monthly cap ${usd(budget.monthlyCapMicroUsd)}\n`,
+        return reply(ctx, { budget }, () =>
+          ctx.io.out(
+            `budget ${inlineSafe(budget.category)}: daily cap ${usd(budget.dailyCapMicroUsd)}, monthly cap ${usd(budget.monthlyCapMicroUsd)}\n`,
+          ),
         );
-        return 0;
       }),
     );
 }

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { MAX_APPROVAL_WAIT_MS } from '@briefcase/core';
 import {
+  DEFAULT_APPROVAL_WAIT_MS,
   loadOrCreateGatewayToken,
-  MAX_APPROVAL_WAIT_MS,
   parseHostPort,
   runGatewayCli,
 } from '@briefcase/gateway';
@@ -100,7 +101,7 @@ export function registerGateway(program: Command, act: ActionFactory): void {
     )
     .option(
       '--approval-wait <seconds>',
-      `hold a call that needs approval this long (0-${MAX_APPROVAL_WAIT_MS / 1000}, default 60)`,
+      `hold a call that needs approval this long (0-${MAX_APPROVAL_WAIT_MS / 1000}, default ${DEFAULT_APPROVAL_WAIT_MS / 1000})`,
     )
     .option(
       '--allow-origin <origin>',

@@ -1,11 +1,24 @@
+import type { KeyView } from '@briefcase/client';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
-import { printJson } from '../context.js';
 import { UsageError } from '../errors.js';
-import { formatTable } from '../output.js';
+import { type ListView, reply, replyList } from '../reply.js';
 
 const PURPOSES = ['dpop', 'receipts', 'identity'];
 const ALGORITHMS = ['EdDSA', 'ES256'];
+
+const KEY_LIST: ListView<KeyView> = {
+  jsonKey: 'keys',
+  empty: 'no keys yet (they are created on first use)',
+  columns: [
+    ['PURPOSE', (k) => k.purpose],
+    ['ALG', (k) => k.algorithm],
+    ['BACKEND', (k) => k.backend],
+    ['ACTIVE', (k) => (k.active ? 'yes' : 'no')],
+    ['CREATED', (k) => k.createdAt],
+    ['THUMBPRINT', (k) => k.thumbprint],
+  ],
+};
 
 /** `briefcase keys list|rotate`. */
 export function registerKeys(program: Command, act: ActionFactory): void {
@@ -16,33 +29,7 @@ export function registerKeys(program: Command, act: ActionFactory): void {
   keys
     .command('list')
     .description('list keys (public info only), active first, then newest first')
-    .action(
-      act(async (ctx) => {
-        const list = await ctx.client().listKeys();
-        if (ctx.json) {
-          printJson(ctx, { keys: list });
-          return 0;
-        }
-        if (list.length === 0) {
-          ctx.io.out('no keys yet (they are created on first use)\n');
-          return 0;
-        }
-        ctx.io.out(
-          formatTable(
-            ['PURPOSE', 'ALG', 'BACKEND', 'ACTIVE', 'CREATED', 'THUMBPRINT'],
-            list.map((k) => [
-              k.purpose,
-              k.algorithm,
-              k.backend,
-              k.active ? 'yes' : 'no',
-              k.createdAt,
-              k.thumbprint,
-            ]),
-          ),
-        );
-        return 0;
-      }),
-    );
+    .action(act(async (ctx) => replyList(ctx, await ctx.client().listKeys(), KEY_LIST)));
 
   keys
     .command('rotate')
@@ -62,17 +49,14 @@ export function registerKeys(program: Command, act: ActionFactory): void {
         const key = await ctx
           .client()
           .rotateKey(purpose as string, options.alg === undefined ? {} : { algorithm: options.alg });
-        if (ctx.json) {
-          printJson(ctx, { key });
-          return 0;
-        }
-        ctx.io.out(`rotated the ${key.purpose} key: now ${key.algorithm} ${key.thumbprint}\n`);
-        if (key.purpose === 'receipts') {
-          ctx.io.err(
-            'pin the new public key for exports from now on (`briefcase receipts head`); earlier exports verify with the old one\n',
-          );
-        }
-        return 0;
+        return reply(ctx, { key }, () => {
+          ctx.io.out(`rotated the ${key.purpose} key: now ${key.algorithm} ${key.thumbprint}\n`);
+          if (key.purpose === 'receipts') {
+            ctx.io.err(
+              'pin the new public key for exports from now on (`briefcase receipts head`); earlier exports verify with the old one\n',
+            );
+          }
+        });
       }),
     );
 }

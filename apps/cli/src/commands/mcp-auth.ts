@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { McpAuthView, McpLogin, McpLoginInput, McpServerView } from '@briefcase/client';
-import { ERROR_CATALOG, isBriefcaseError, isErrorCode } from '@briefcase/core';
+import { ERROR_CATALOG, isBriefcaseError, isErrorCode, isRecord } from '@briefcase/core';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
 import { type CommandContext, printJson } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
-import { formatTable, inlineSafe, shellQuote, terminalSafe } from '../output.js';
+import { inlineSafe, shellQuote, terminalSafe } from '../output.js';
+import { formatFields, reply } from '../reply.js';
 
 /** How long one status request asks the daemon to hold the answer while the login is pending. */
 const POLL_WAIT_MS = 30_000;
@@ -25,7 +26,7 @@ interface LoginOptions {
 }
 
 function quirksOf(raw: unknown): McpAuthView['quirks'] {
-  const q = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const q = isRecord(raw) ? raw : {};
   return {
     omitResource: q.omitResource === true,
     oidcOnly: q.oidcOnly === true,
@@ -45,9 +46,7 @@ function quirkFlags(quirks: McpAuthView['quirks']): string[] {
 /** A server's authorization as shown; tolerates a daemon that sends no or a malformed `auth`. */
 function authOf(server: McpServerView): McpAuthView & { needsLogin: boolean } {
   const raw = (server as { auth?: unknown }).auth;
-  const auth = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<
-    Record<keyof McpAuthView, unknown>
-  >;
+  const auth: Partial<Record<keyof McpAuthView, unknown>> = isRecord(raw) ? raw : {};
   const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
   const state = auth.state === 'authorized' || auth.state === 'oauth_required' ? auth.state : 'none';
   const tokenType = auth.tokenType === 'DPoP' || auth.tokenType === 'Bearer' ? auth.tokenType : null;
@@ -392,19 +391,14 @@ async function login(ctx: CommandContext, name: string, options: LoginOptions): 
   if (final.state === 'authorized') {
     // Best effort: the login succeeded whatever happens to this read.
     const server = await client.getMcpServer(name).catch(() => undefined);
-    if (ctx.json) {
-      printJson(ctx, server === undefined ? { login: final } : { login: final, auth: server.auth });
-      return 0;
-    }
-    ctx.io.out(`authorized: signed in to ${inlineSafe(final.server)}\n`);
-    if (server !== undefined) {
-      const rows = authRows(ctx, server).slice(1);
-      ctx.io.out(formatTable(['', ''], rows).split('\n').slice(1).join('\n'));
-    }
-    ctx.io.out(
-      `briefcased reconnects with the new tokens and lists the tools: \`briefcase${ctx.prefix} mcp show ${shellQuote(name)}\`\n`,
-    );
-    return 0;
+    const json = server === undefined ? { login: final } : { login: final, auth: server.auth };
+    return reply(ctx, json, () => {
+      ctx.io.out(`authorized: signed in to ${inlineSafe(final.server)}\n`);
+      if (server !== undefined) ctx.io.out(formatFields(authRows(ctx, server).slice(1)));
+      ctx.io.out(
+        `briefcased reconnects with the new tokens and lists the tools: \`briefcase${ctx.prefix} mcp show ${shellQuote(name)}\`\n`,
+      );
+    });
   }
 
   const error = final.error ?? { code: 'internal_error', message: 'The login failed without saying why.' };
@@ -468,36 +462,27 @@ export function registerMcpAuth(
         hints(ctx);
         const localOnly = options.localOnly === true;
         const { revoked } = await ctx.client().logoutMcpServer(name ?? '', { localOnly });
-        if (ctx.json) {
-          printJson(ctx, { server: name, revoked, localOnly });
-          return 0;
-        }
-        const state = (done: boolean, which: 'refresh' | 'access'): string => {
-          if (done) return 'revoked at the authorization server';
-          if (localOnly) return 'not revoked (--local-only: the server was not contacted)';
-          // RFC 7009 §2.1: revoking a refresh token should also end the access tokens of its grant.
-          if (which === 'access' && revoked.refreshToken) {
-            return 'not revoked on its own (the server refused); revoking the refresh token normally ends it too';
-          }
-          return 'not revoked (no such token, no revocation endpoint, or the server refused); it may stay valid there until it expires';
-        };
-        ctx.io.out(`logged out of ${inlineSafe(name ?? '')}\n`);
-        ctx.io.out(
-          formatTable(
-            ['', ''],
-            [
+        return reply(ctx, { server: name, revoked, localOnly }, () => {
+          const state = (done: boolean, which: 'refresh' | 'access'): string => {
+            if (done) return 'revoked at the authorization server';
+            if (localOnly) return 'not revoked (--local-only: the server was not contacted)';
+            // RFC 7009 §2.1: revoking a refresh token should also end the access tokens of its grant.
+            if (which === 'access' && revoked.refreshToken) {
+              return 'not revoked on its own (the server refused); revoking the refresh token normally ends it too';
+            }
+            return 'not revoked (no such token, no revocation endpoint, or the server refused); it may stay valid there until it expires';
+          };
+          ctx.io.out(`logged out of ${inlineSafe(name ?? '')}\n`);
+          ctx.io.out(
+            formatFields([
               ['refresh token', state(revoked.refreshToken, 'refresh')],
               ['access token', state(revoked.accessToken, 'access')],
-            ],
-          )
-            .split('\n')
-            .slice(1)
-            .join('\n'),
-        );
-        ctx.io.out(
-          `briefcased's copies of the tokens are deleted; sign in again with \`briefcase${ctx.prefix} mcp login ${shellQuote(name ?? '')}\`\n`,
-        );
-        return 0;
+            ]),
+          );
+          ctx.io.out(
+            `briefcased's copies of the tokens are deleted; sign in again with \`briefcase${ctx.prefix} mcp login ${shellQuote(name ?? '')}\`\n`,
+          );
+        });
       }),
     );
 }

@@ -1,7 +1,8 @@
 import type { AddMcpServerInput, McpServerView, McpToolView } from '@briefcase/client';
+import { DEFAULT_MCP_TIMEOUT_MS, MAX_MCP_SERVER_NAME_LENGTH, MAX_MCP_TIMEOUT_MS } from '@briefcase/core';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
-import { type CommandContext, printJson } from '../context.js';
+import type { CommandContext } from '../context.js';
 import {
   type DiffGap,
   type DiffLine,
@@ -12,6 +13,7 @@ import {
 import { UsageError } from '../errors.js';
 import { formatTable, inlineSafe, plural, shellQuote, usd } from '../output.js';
 import { parseMillisecondsFlag, parseUsdFlag } from '../parse.js';
+import { formatFields, type ListView, reply, replyList } from '../reply.js';
 import { CommandSplitError, splitCommand } from '../split-command.js';
 import { authCompact, authRows, printAuthorization, registerMcpAuth } from './mcp-auth.js';
 
@@ -26,18 +28,27 @@ interface AddOptions {
   timeout?: string;
 }
 
-/** The longest per-server request timeout, in seconds (the upstream pool's limit). */
-const MAX_TIMEOUT_SECONDS = 600;
-/** What a server without its own timeout gets: the upstream pool's DEFAULT_TIMEOUT_MS. */
-const DEFAULT_TIMEOUT_MS = 30_000;
+const MAX_TIMEOUT_SECONDS = MAX_MCP_TIMEOUT_MS / 1000;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+const SERVER_LIST: ListView<McpServerView> = {
+  jsonKey: 'servers',
+  empty: 'no MCP servers; add one with `briefcase mcp add NAME --url URL`',
+  columns: [
+    ['NAME', (s) => s.name],
+    ['TRANSPORT', (s) => s.transport],
+    ['TOOLS', toolCounts],
+    ['STATUS', statusText],
+    ['AUTH', authCompact],
+    ['TARGET', target],
+  ],
+};
 
 /** Hints that fit the MCP commands better than ERROR_CATALOG's tool-call ones. */
 function mcpHints(ctx: CommandContext): void {
   ctx.errorContext.hints = {
-    invalid_args:
-      'Nothing changed. Server names are 1–64 letters, digits, ".", "_" or "-"; see `briefcase mcp add --help`.',
+    invalid_args: `Nothing changed. Server names are 1–${MAX_MCP_SERVER_NAME_LENGTH} letters, digits, ".", "_" or "-"; see \`briefcase mcp add --help\`.`,
     not_found: `See the registered servers with \`briefcase${ctx.prefix} mcp list\`.`,
     upstream_error:
       'briefcased could not reach the server, start its command, or understand its answer; check the URL or command and the daemon log.',
@@ -126,6 +137,84 @@ function addInput(
   return input;
 }
 
+function printAdded(ctx: CommandContext, server: McpServerView): void {
+  ctx.io.out(
+    `added MCP server ${inlineSafe(server.name)} (${server.transport}): ${plural(server.tools.length, 'tool')} pinned\n`,
+  );
+  if (server.envNames.length > 0) {
+    ctx.io.out(`environment: ${server.envNames.map(inlineSafe).join(', ')} (values in the secret store)\n`);
+  }
+  if (server.tools.length > 0) {
+    ctx.io.out(
+      formatTable(
+        ['TOOL', 'STATE'],
+        server.tools.map((t) => [t.name, t.state]),
+      ),
+    );
+  }
+  ctx.io.out(
+    server.trustAnnotations
+      ? 'read-only hints are trusted: tools the server marks read-only run without approval under the default policy.\n'
+      : 'every tool of this server counts as a write: calls need approval under the default policy (--trust-annotations changes that).\n',
+  );
+  printFlagWarnings(ctx, server.tools);
+  printAuthorization(ctx, server);
+}
+
+function printServer(ctx: CommandContext, server: McpServerView): void {
+  const rows: unknown[][] = [
+    ['name', server.name],
+    ['transport', server.transport],
+    [server.url !== null ? 'url' : 'command', target(server)],
+  ];
+  if (server.transport === 'stdio') {
+    rows.push(['env', server.envNames.length > 0 ? server.envNames.join(', ') : '(none)']);
+  }
+  rows.push(
+    ['prefix', server.prefix ? `${server.name}__<tool>` : 'none (tools keep their own names)'],
+    ['trust annotations', server.trustAnnotations ? 'yes' : 'no (every tool counts as a write)'],
+    ['cost per call', usd(server.costMicroUsd)],
+    ['timeout', timeoutText(server.timeoutMs)],
+    ['added', server.createdAt],
+    ['status', statusText(server)],
+    ...authRows(ctx, server),
+    ['tools', toolCounts(server)],
+  );
+  ctx.io.out(formatFields(rows));
+  if (server.tools.length > 0) ctx.io.out(`\n${toolTable(server.tools)}`);
+  if (server.tools.some((t) => t.state === 'quarantined')) {
+    ctx.io.out(
+      `\nquarantined tools are hidden from agents; review them with \`briefcase${ctx.prefix} mcp review ${shellQuote(server.name)}\`\n`,
+    );
+  }
+  printFlagWarnings(ctx, server.tools);
+}
+
+function printAccepted(ctx: CommandContext, server: McpServerView, accepted: string[]): void {
+  if (accepted.length === 0) {
+    ctx.io.out(`nothing to accept: no tool of ${inlineSafe(server.name)} is quarantined\n`);
+    return;
+  }
+  ctx.io.out(
+    `accepted ${plural(accepted.length, 'tool definition')} of ${inlineSafe(server.name)}; agents see ${accepted.length === 1 ? 'it' : 'them'} now:\n`,
+  );
+  for (const tool of accepted) ctx.io.out(`  ${inlineSafe(tool)}\n`);
+}
+
+function printPending(ctx: CommandContext, server: McpServerView, pending: McpToolView[]): void {
+  if (pending.length === 0) {
+    ctx.io.out(`nothing to review: every tool of ${inlineSafe(server.name)} matches its pinned definition\n`);
+    return;
+  }
+  ctx.io.out(
+    `${plural(pending.length, 'tool')} of ${inlineSafe(server.name)} ${pending.length === 1 ? 'is' : 'are'} quarantined (hidden from agents):\n`,
+  );
+  for (const tool of pending) ctx.io.out(`\n${reviewLines(tool).join('\n')}\n`);
+  ctx.io.out(
+    `\nto accept ${pending.length === 1 ? 'it' : 'all of them'}: briefcase${ctx.prefix} mcp review ${shellQuote(server.name)} --accept\n`,
+  );
+}
+
 function target(server: McpServerView): string {
   if (server.url !== null) return server.url;
   return (server.command ?? []).map(shellQuote).join(' ');
@@ -167,7 +256,7 @@ function printFlagWarnings(ctx: CommandContext, tools: McpToolView[]): void {
 
 /** "5 s", "0.5 s"; "30 s (default)" for a server without its own timeout (or a daemon without the field). */
 function timeoutText(timeoutMs: unknown): string {
-  if (timeoutMs === null || timeoutMs === undefined) return `${DEFAULT_TIMEOUT_MS / 1000} s (default)`;
+  if (timeoutMs === null || timeoutMs === undefined) return `${DEFAULT_MCP_TIMEOUT_MS / 1000} s (default)`;
   return typeof timeoutMs === 'number' && Number.isSafeInteger(timeoutMs) && timeoutMs > 0
     ? `${timeoutMs / 1000} s`
     : 'invalid';
@@ -220,7 +309,10 @@ export function registerMcp(program: Command, act: ActionFactory): void {
   mcp
     .command('add')
     .description('register an MCP server: connect, list its tools and pin each definition')
-    .argument('<name>', 'server name (1-64 letters, digits, ".", "_", "-"); tools appear as NAME__tool')
+    .argument(
+      '<name>',
+      `server name (1-${MAX_MCP_SERVER_NAME_LENGTH} letters, digits, ".", "_", "-"); tools appear as NAME__tool`,
+    )
     .argument('[command...]', 'a stdio server command given after -- (alternative to --command)')
     .option('--url <url>', 'a remote server (Streamable HTTP unless --sse)')
     .option('--sse', 'use the older HTTP+SSE transport for --url')
@@ -242,7 +334,7 @@ export function registerMcp(program: Command, act: ActionFactory): void {
     .option('--cost <usd>', 'estimated cost per call in USD, e.g. 0.002 (default 0)')
     .option(
       '--timeout <seconds>',
-      `deadline of every request to the server, connecting included, e.g. 5 or 0.5 (0.001 to ${MAX_TIMEOUT_SECONDS}; default ${DEFAULT_TIMEOUT_MS / 1000})`,
+      `deadline of every request to the server, connecting included, e.g. 5 or 0.5 (0.001 to ${MAX_TIMEOUT_SECONDS}; default ${DEFAULT_MCP_TIMEOUT_MS / 1000})`,
     )
     .action(
       act<AddOptions>(async (ctx, positionals, options) => {
@@ -250,34 +342,7 @@ export function registerMcp(program: Command, act: ActionFactory): void {
         const [name = '', ...words] = positionals.flat();
         const input = addInput(ctx, name, words, options);
         const server = await ctx.client().addMcpServer(input);
-        if (ctx.json) {
-          printJson(ctx, { server });
-          return 0;
-        }
-        ctx.io.out(
-          `added MCP server ${inlineSafe(server.name)} (${server.transport}): ${plural(server.tools.length, 'tool')} pinned\n`,
-        );
-        if (server.envNames.length > 0) {
-          ctx.io.out(
-            `environment: ${server.envNames.map(inlineSafe).join(', ')} (values in the secret store)\n`,
-          );
-        }
-        if (server.tools.length > 0) {
-          ctx.io.out(
-            formatTable(
-              ['TOOL', 'STATE'],
-              server.tools.map((t) => [t.name, t.state]),
-            ),
-          );
-        }
-        ctx.io.out(
-          server.trustAnnotations
-            ? 'read-only hints are trusted: tools the server marks read-only run without approval under the default policy.\n'
-            : 'every tool of this server counts as a write: calls need approval under the default policy (--trust-annotations changes that).\n',
-        );
-        printFlagWarnings(ctx, server.tools);
-        printAuthorization(ctx, server);
-        return 0;
+        return reply(ctx, { server }, () => printAdded(ctx, server));
       }),
     );
 
@@ -287,29 +352,7 @@ export function registerMcp(program: Command, act: ActionFactory): void {
     .action(
       act(async (ctx) => {
         mcpHints(ctx);
-        const servers = await ctx.client().listMcpServers();
-        if (ctx.json) {
-          printJson(ctx, { servers });
-          return 0;
-        }
-        if (servers.length === 0) {
-          ctx.io.out('no MCP servers; add one with `briefcase mcp add NAME --url URL`\n');
-          return 0;
-        }
-        ctx.io.out(
-          formatTable(
-            ['NAME', 'TRANSPORT', 'TOOLS', 'STATUS', 'AUTH', 'TARGET'],
-            servers.map((s) => [
-              s.name,
-              s.transport,
-              toolCounts(s),
-              statusText(s),
-              authCompact(s),
-              target(s),
-            ]),
-          ),
-        );
-        return 0;
+        return replyList(ctx, await ctx.client().listMcpServers(), SERVER_LIST);
       }),
     );
 
@@ -321,37 +364,7 @@ export function registerMcp(program: Command, act: ActionFactory): void {
       act(async (ctx, [name]) => {
         mcpHints(ctx);
         const server = await ctx.client().getMcpServer(name ?? '');
-        if (ctx.json) {
-          printJson(ctx, { server });
-          return 0;
-        }
-        const rows: unknown[][] = [
-          ['name', server.name],
-          ['transport', server.transport],
-          [server.url !== null ? 'url' : 'command', target(server)],
-        ];
-        if (server.transport === 'stdio') {
-          rows.push(['env', server.envNames.length > 0 ? server.envNames.join(', ') : '(none)']);
-        }
-        rows.push(
-          ['prefix', server.prefix ? `${server.name}__<tool>` : 'none (tools keep their own names)'],
-          ['trust annotations', server.trustAnnotations ? 'yes' : 'no (every tool counts as a write)'],
-          ['cost per call', usd(server.costMicroUsd)],
-          ['timeout', timeoutText(server.timeoutMs)],
-          ['added', server.createdAt],
-          ['status', statusText(server)],
-          ...authRows(ctx, server),
-          ['tools', toolCounts(server)],
-        );
-        ctx.io.out(formatTable(['', ''], rows).split('\n').slice(1).join('\n'));
-        if (server.tools.length > 0) ctx.io.out(`\n${toolTable(server.tools)}`);
-        if (server.tools.some((t) => t.state === 'quarantined')) {
-          ctx.io.out(
-            `\nquarantined tools are hidden from agents; review them with \`briefcase${ctx.prefix} mcp review ${shellQuote(server.name)}\`\n`,
-          );
-        }
-        printFlagWarnings(ctx, server.tools);
-        return 0;
+        return reply(ctx, { server }, () => printServer(ctx, server));
       }),
     );
 
@@ -363,12 +376,11 @@ export function registerMcp(program: Command, act: ActionFactory): void {
       act(async (ctx, [name]) => {
         mcpHints(ctx);
         await ctx.client().removeMcpServer(name ?? '');
-        if (ctx.json) printJson(ctx, { removed: name });
-        else
+        return reply(ctx, { removed: name }, () =>
           ctx.io.out(
             `removed MCP server ${inlineSafe(name ?? '')}: its tools left the catalog and its stored environment values were deleted\n`,
-          );
-        return 0;
+          ),
+        );
       }),
     );
 
@@ -380,28 +392,25 @@ export function registerMcp(program: Command, act: ActionFactory): void {
       act(async (ctx, [name]) => {
         mcpHints(ctx);
         const { server, changes } = await ctx.client().refreshMcpServer(name ?? '');
-        if (ctx.json) {
-          printJson(ctx, { server, changes });
-          return 0;
-        }
-        if (changes.length === 0) {
-          ctx.io.out(`no changes: ${inlineSafe(server.name)} has ${toolCounts(server)}\n`);
-        } else {
-          ctx.io.out(`${plural(changes.length, 'change')} on ${inlineSafe(server.name)}:\n`);
-          ctx.io.out(
-            formatTable(
-              ['TOOL', 'CHANGE'],
-              changes.map((c) => [c.tool, c.change]),
-            ),
-          );
-        }
-        if (server.tools.some((t) => t.state === 'quarantined')) {
-          ctx.io.out(
-            `quarantined tools are hidden from agents until accepted: \`briefcase${ctx.prefix} mcp review ${shellQuote(server.name)}\`\n`,
-          );
-        }
-        printAuthorization(ctx, server);
-        return 0;
+        return reply(ctx, { server, changes }, () => {
+          if (changes.length === 0) {
+            ctx.io.out(`no changes: ${inlineSafe(server.name)} has ${toolCounts(server)}\n`);
+          } else {
+            ctx.io.out(`${plural(changes.length, 'change')} on ${inlineSafe(server.name)}:\n`);
+            ctx.io.out(
+              formatTable(
+                ['TOOL', 'CHANGE'],
+                changes.map((c) => [c.tool, c.change]),
+              ),
+            );
+          }
+          if (server.tools.some((t) => t.state === 'quarantined')) {
+            ctx.io.out(
+              `quarantined tools are hidden from agents until accepted: \`briefcase${ctx.prefix} mcp review ${shellQuote(server.name)}\`\n`,
+            );
+          }
+          printAuthorization(ctx, server);
+        });
       }),
     );
 
@@ -416,40 +425,11 @@ export function registerMcp(program: Command, act: ActionFactory): void {
         const client = ctx.client();
         if (options.accept) {
           const { server, accepted } = await client.reviewMcpServer(name ?? '');
-          if (ctx.json) {
-            printJson(ctx, { server, accepted });
-            return 0;
-          }
-          if (accepted.length === 0) {
-            ctx.io.out(`nothing to accept: no tool of ${inlineSafe(server.name)} is quarantined\n`);
-            return 0;
-          }
-          ctx.io.out(
-            `accepted ${plural(accepted.length, 'tool definition')} of ${inlineSafe(server.name)}; agents see ${accepted.length === 1 ? 'it' : 'them'} now:\n`,
-          );
-          for (const tool of accepted) ctx.io.out(`  ${inlineSafe(tool)}\n`);
-          return 0;
+          return reply(ctx, { server, accepted }, () => printAccepted(ctx, server, accepted));
         }
         const server = await client.getMcpServer(name ?? '');
         const pending = server.tools.filter((t) => t.state === 'quarantined');
-        if (ctx.json) {
-          printJson(ctx, { server: server.name, pending });
-          return 0;
-        }
-        if (pending.length === 0) {
-          ctx.io.out(
-            `nothing to review: every tool of ${inlineSafe(server.name)} matches its pinned definition\n`,
-          );
-          return 0;
-        }
-        ctx.io.out(
-          `${plural(pending.length, 'tool')} of ${inlineSafe(server.name)} ${pending.length === 1 ? 'is' : 'are'} quarantined (hidden from agents):\n`,
-        );
-        for (const tool of pending) ctx.io.out(`\n${reviewLines(tool).join('\n')}\n`);
-        ctx.io.out(
-          `\nto accept ${pending.length === 1 ? 'it' : 'all of them'}: briefcase${ctx.prefix} mcp review ${shellQuote(server.name)} --accept\n`,
-        );
-        return 0;
+        return reply(ctx, { server: server.name, pending }, () => printPending(ctx, server, pending));
       }),
     );
 

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { ERROR_CATALOG } from '@briefcase/core';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
-import { printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { inlineSafe, shellQuote, terminalSafe } from '../output.js';
+import { reply, replyVerdict } from '../reply.js';
 
 const MAX_POLICY_BYTES = 1024 * 1024;
 
@@ -37,16 +37,13 @@ export function registerPolicy(program: Command, act: ActionFactory): void {
     .action(
       act(async (ctx) => {
         const view = await ctx.client().getPolicy();
-        if (ctx.json) {
-          printJson(ctx, view);
-          return 0;
-        }
-        const count = Array.isArray(view.policyIds) ? view.policyIds.length : 0;
-        ctx.io.err(
-          `# policy ${inlineSafe(String(view.hash))}, updated ${inlineSafe(String(view.updatedAt))}, ${count} ${count === 1 ? 'policy' : 'policies'}\n`,
-        );
-        ctx.io.out(terminalSafe(view.text.endsWith('\n') ? view.text : `${view.text}\n`));
-        return 0;
+        return reply(ctx, view, () => {
+          const count = Array.isArray(view.policyIds) ? view.policyIds.length : 0;
+          ctx.io.err(
+            `# policy ${inlineSafe(String(view.hash))}, updated ${inlineSafe(String(view.updatedAt))}, ${count} ${count === 1 ? 'policy' : 'policies'}\n`,
+          );
+          ctx.io.out(terminalSafe(view.text.endsWith('\n') ? view.text : `${view.text}\n`));
+        });
       }),
     );
 
@@ -58,20 +55,17 @@ export function registerPolicy(program: Command, act: ActionFactory): void {
       act(async (ctx, [file]) => {
         const text = await readPolicyFile(file ?? '');
         const result = await ctx.client().validatePolicy(text);
-        if (ctx.json) printJson(ctx, result);
-        if (!result.ok) {
-          if (!ctx.json) {
+        return replyVerdict(ctx, result, ERROR_CATALOG.invalid_args.exitCode, {
+          passed: ({ policyIds }) => ctx.io.out(`policy is valid: ${policyCount(policyIds)}\n`),
+          failed: ({ errors }) => {
             ctx.io.err(`error[invalid_args]: ${inlineSafe(file ?? '')} is not a valid policy\n`);
-            for (const e of result.errors ?? []) {
+            for (const e of errors ?? []) {
               ctx.io.err(
                 `  - ${e.policyId ? `${inlineSafe(e.policyId)}: ` : ''}${inlineSafe(String(e.message))}\n`,
               );
             }
-          }
-          return ERROR_CATALOG.invalid_args.exitCode;
-        }
-        if (!ctx.json) ctx.io.out(`policy is valid: ${policyCount(result.policyIds)}\n`);
-        return 0;
+          },
+        });
       }),
     );
 
@@ -86,12 +80,11 @@ export function registerPolicy(program: Command, act: ActionFactory): void {
         };
         const text = await readPolicyFile(file ?? '');
         const view = await ctx.client().setPolicy(text);
-        if (ctx.json) {
-          printJson(ctx, view);
-          return 0;
-        }
-        ctx.io.out(`policy updated: ${policyCount(view.policyIds)}, hash ${inlineSafe(String(view.hash))}\n`);
-        return 0;
+        return reply(ctx, view, () =>
+          ctx.io.out(
+            `policy updated: ${policyCount(view.policyIds)}, hash ${inlineSafe(String(view.hash))}\n`,
+          ),
+        );
       }),
     );
 }

@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { ReceiptHeadView } from '@briefcase/client';
+import type { Receipt, ReceiptHeadView } from '@briefcase/client';
 import { BriefcaseError } from '@briefcase/core';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
-import { type CommandContext, printJson } from '../context.js';
+import type { CommandContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
-import { formatTable, inlineSafe, plural, usd } from '../output.js';
+import { inlineSafe, plural, usd } from '../output.js';
 import { parseIntegerFlag } from '../parse.js';
 import { readPinnedKey, verifyReceiptExport } from '../receipt-file.js';
+import { formatFields, type ListView, reply, replyList, replyVerdict } from '../reply.js';
 
 interface ListOptions {
   limit?: string;
@@ -22,6 +23,20 @@ interface VerifyOptions {
   file?: string;
   key?: string;
 }
+
+const RECEIPT_LIST: ListView<Receipt> = {
+  jsonKey: 'receipts',
+  empty: 'no receipts',
+  columns: [
+    ['SEQ', (r) => r.seq],
+    ['TIME', (r) => r.ts],
+    ['KIND', (r) => r.kind],
+    ['TOOL', (r) => r.tool ?? ''],
+    ['OUTCOME', (r) => r.outcome ?? ''],
+    ['COST', (r) => (r.costMicroUsd === undefined ? '' : usd(r.costMicroUsd))],
+    ['HASH', (r) => String(r.hash).slice(0, 16)],
+  ],
+};
 
 /** `briefcase receipts list|verify|export|head`. */
 export function registerReceipts(program: Command, act: ActionFactory): void {
@@ -43,30 +58,7 @@ export function registerReceipts(program: Command, act: ActionFactory): void {
           query.before = parseIntegerFlag('--before', options.before, 0, Number.MAX_SAFE_INTEGER);
         }
         if (options.kind !== undefined) query.kind = options.kind;
-        const list = await ctx.client().listReceipts(query);
-        if (ctx.json) {
-          printJson(ctx, { receipts: list });
-          return 0;
-        }
-        if (list.length === 0) {
-          ctx.io.out('no receipts\n');
-          return 0;
-        }
-        ctx.io.out(
-          formatTable(
-            ['SEQ', 'TIME', 'KIND', 'TOOL', 'OUTCOME', 'COST', 'HASH'],
-            list.map((r) => [
-              r.seq,
-              r.ts,
-              r.kind,
-              r.tool ?? '',
-              r.outcome ?? '',
-              r.costMicroUsd === undefined ? '' : usd(r.costMicroUsd),
-              String(r.hash).slice(0, 16),
-            ]),
-          ),
-        );
-        return 0;
+        return replyList(ctx, await ctx.client().listReceipts(query), RECEIPT_LIST);
       }),
     );
 
@@ -88,25 +80,19 @@ export function registerReceipts(program: Command, act: ActionFactory): void {
           return verifyFile(ctx, options, expectedHead);
         }
         const result = await ctx.client().verifyReceipts(expectedHead ? { expectedHead } : {});
-        if (ctx.json) printJson(ctx, result);
-        if (!result.ok) {
-          if (!ctx.json) {
-            ctx.io.out(
-              `receipt chain BROKEN at receipt ${result.brokenAt}: ${inlineSafe(String(result.reason))}\n`,
-            );
-          }
-          return EXIT.chainBroken;
-        }
-        if (!ctx.json) {
-          const head = result.head ? `, head ${result.head.seq} ${inlineSafe(String(result.head.hash))}` : '';
-          ctx.io.out(`receipt chain intact: ${plural(result.count, 'receipt')}${head}\n`);
-          if (result.head && result.head.seq > 0) {
-            ctx.io.err(
-              `keep this head to detect deleted receipts later: briefcase receipts verify --head ${result.head.seq}:${inlineSafe(String(result.head.hash))}\n`,
-            );
-          }
-        }
-        return 0;
+        return replyVerdict(ctx, result, EXIT.chainBroken, {
+          passed: ({ count, head }) => {
+            const shown = head ? `, head ${head.seq} ${inlineSafe(String(head.hash))}` : '';
+            ctx.io.out(`receipt chain intact: ${plural(count, 'receipt')}${shown}\n`);
+            if (head && head.seq > 0) {
+              ctx.io.err(
+                `keep this head to detect deleted receipts later: briefcase receipts verify --head ${head.seq}:${inlineSafe(String(head.hash))}\n`,
+              );
+            }
+          },
+          failed: ({ brokenAt, reason }) =>
+            ctx.io.out(`receipt chain BROKEN at receipt ${brokenAt}: ${inlineSafe(String(reason))}\n`),
+        });
       }),
     );
 
@@ -125,16 +111,10 @@ export function registerReceipts(program: Command, act: ActionFactory): void {
         }
         const target = resolve(options.out);
         const { count, head } = await exportToFile(ctx, target);
-        if (ctx.json) {
-          printJson(ctx, {
-            exported: count,
-            file: target,
-            signedHead: { seq: head.seq, hash: head.hash, thumbprint: head.thumbprint },
-          });
-        } else {
-          ctx.io.out(`exported ${plural(count, 'receipt')} to ${inlineSafe(target)}${signedBy(head)}\n`);
-        }
-        return 0;
+        const signedHead = { seq: head.seq, hash: head.hash, thumbprint: head.thumbprint };
+        return reply(ctx, { exported: count, file: target, signedHead }, () =>
+          ctx.io.out(`exported ${plural(count, 'receipt')} to ${inlineSafe(target)}${signedBy(head)}\n`),
+        );
       }),
     );
 
@@ -144,28 +124,19 @@ export function registerReceipts(program: Command, act: ActionFactory): void {
     .action(
       act(async (ctx) => {
         const head = await ctx.client().receiptHead();
-        if (ctx.json) {
-          printJson(ctx, head);
-          return 0;
-        }
-        ctx.io.out(
-          formatTable(
-            ['', ''],
-            [
+        return reply(ctx, head, () => {
+          ctx.io.out(
+            formatFields([
               ['head', `${head.seq} ${head.hash}`],
               ['last receipt', head.ts ?? 'none'],
               ['key', `${head.thumbprint} (${head.key.kty} ${head.key.crv})`],
-            ],
-          )
-            .split('\n')
-            .slice(1)
-            .join('\n'),
-        );
-        ctx.io.err(
-          'pin this public key (the last line) to verify exports offline: briefcase receipts verify --file EXPORT --key @KEYFILE\n',
-        );
-        ctx.io.out(`${JSON.stringify(head.key)}\n`);
-        return 0;
+            ]),
+          );
+          ctx.io.err(
+            'pin this public key (the last line) to verify exports offline: briefcase receipts verify --file EXPORT --key @KEYFILE\n',
+          );
+          ctx.io.out(`${JSON.stringify(head.key)}\n`);
+        });
       }),
     );
 }
@@ -249,19 +220,15 @@ async function verifyFile(
     throw new UsageError(`--file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   const result = await verifyReceiptExport(text, key, expectedHead ? { expectedHead } : {});
-  if (ctx.json) printJson(ctx, result);
-  if (!result.ok) {
-    if (!ctx.json) ctx.io.out(`receipt export FAILED verification: ${inlineSafe(result.message)}\n`);
-    return EXIT.chainBroken;
-  }
-  if (!ctx.json) {
-    const signedAt =
-      result.signed.iat === undefined ? '' : ` at ${new Date(result.signed.iat * 1000).toISOString()}`;
-    ctx.io.out(
-      `receipt export verified: ${plural(result.count, 'receipt')}, chain intact, head ${result.head.seq} ${result.head.hash} signed by key ${inlineSafe(result.thumbprint)}${signedAt}\n`,
-    );
-  }
-  return 0;
+  return replyVerdict(ctx, result, EXIT.chainBroken, {
+    passed: ({ count, head, signed, thumbprint }) => {
+      const signedAt = signed.iat === undefined ? '' : ` at ${new Date(signed.iat * 1000).toISOString()}`;
+      ctx.io.out(
+        `receipt export verified: ${plural(count, 'receipt')}, chain intact, head ${head.seq} ${head.hash} signed by key ${inlineSafe(thumbprint)}${signedAt}\n`,
+      );
+    },
+    failed: ({ message }) => ctx.io.out(`receipt export FAILED verification: ${inlineSafe(message)}\n`),
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
-import { printJson } from '../context.js';
-import { formatTable, inlineSafe, plural } from '../output.js';
+import { inlineSafe, plural } from '../output.js';
+import { formatFields, reply } from '../reply.js';
 
 /** `briefcase status`. */
 export function registerStatus(program: Command, act: ActionFactory): void {
@@ -11,18 +11,13 @@ export function registerStatus(program: Command, act: ActionFactory): void {
     .action(
       act(async (ctx) => {
         const status = await ctx.client().status();
-        if (ctx.json) {
-          printJson(ctx, status);
-          return 0;
-        }
-        const receipts = status.receipts ?? { count: 0, headSeq: null, headHash: null };
-        const head =
-          receipts.headSeq === null ? '' : `, head #${receipts.headSeq} ${String(receipts.headHash ?? '')}`;
-        ctx.io.out(`briefcased ${inlineSafe(String(status.version))} is running (pid ${status.pid})\n`);
-        ctx.io.out(
-          formatTable(
-            ['', ''],
-            [
+        return reply(ctx, status, () => {
+          const receipts = status.receipts ?? { count: 0, headSeq: null, headHash: null };
+          const head =
+            receipts.headSeq === null ? '' : `, head #${receipts.headSeq} ${String(receipts.headHash ?? '')}`;
+          ctx.io.out(`briefcased ${inlineSafe(String(status.version))} is running (pid ${status.pid})\n`);
+          ctx.io.out(
+            formatFields([
               ['started', status.startedAt],
               ['data dir', status.dataDir],
               ['socket', status.socketPath],
@@ -44,21 +39,17 @@ export function registerStatus(program: Command, act: ActionFactory): void {
                     ],
                   ]
                 : []),
-            ],
-          )
-            .split('\n')
-            .slice(1) // drop the empty header row
-            .join('\n'),
-        );
-        const warnings = [
-          ...(status.secretBackendNotice ? [status.secretBackendNotice] : []),
-          ...(Array.isArray(status.warnings) ? status.warnings.filter((w) => typeof w === 'string') : []),
-        ];
-        for (const text of warnings) {
-          const warning = `warning: ${inlineSafe(text)}`;
-          ctx.io.err(ctx.io.stderrIsTty ? `\u001b[1;33m${warning}\u001b[0m\n` : `${warning}\n`);
-        }
-        return 0;
+            ]),
+          );
+          const warnings = [
+            ...(status.secretBackendNotice ? [status.secretBackendNotice] : []),
+            ...(Array.isArray(status.warnings) ? status.warnings.filter((w) => typeof w === 'string') : []),
+          ];
+          for (const text of warnings) {
+            const warning = `warning: ${inlineSafe(text)}`;
+            ctx.io.err(ctx.io.stderrIsTty ? `\u001b[1;33m${warning}\u001b[0m\n` : `${warning}\n`);
+          }
+        });
       }),
     );
 }

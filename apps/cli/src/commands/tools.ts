@@ -1,11 +1,12 @@
-import { type BriefcaseClient, DaemonUnavailableError } from '@briefcase/client';
+import { type BriefcaseClient, DaemonUnavailableError, type ToolView } from '@briefcase/client';
 import type { Approval } from '@briefcase/core';
 import { BriefcaseError, isBriefcaseError } from '@briefcase/core';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
-import { type CommandContext, printJson } from '../context.js';
-import { formatTable, inlineSafe, shellQuote, terminalSafe, truncate, usd } from '../output.js';
+import type { CommandContext } from '../context.js';
+import { inlineSafe, shellQuote, terminalSafe, truncate, usd } from '../output.js';
 import { parseArgsJson, parseSeconds } from '../parse.js';
+import { type ListView, reply, replyList } from '../reply.js';
 
 interface CallOptions {
   args?: string;
@@ -17,6 +18,19 @@ interface CallOptions {
 const DEFAULT_WAIT_SECONDS = '600';
 const MAX_WAIT_SECONDS = 7 * 24 * 3600;
 
+const TOOL_LIST: ListView<ToolView> = {
+  jsonKey: 'tools',
+  empty: 'no tools',
+  columns: [
+    ['NAME', (t) => t.name],
+    ['EFFECT', (t) => t.effect],
+    ['CATEGORY', (t) => t.category],
+    ['COST', (t) => usd(t.costMicroUsd)],
+    ['SOURCE', (t) => (t.source?.server ? `${t.source.kind}:${t.source.server}` : t.source?.kind)],
+    ['DESCRIPTION', (t) => truncate(String(t.description ?? ''), 70)],
+  ],
+};
+
 /** `briefcase tools list|call`. */
 export function registerTools(program: Command, act: ActionFactory): void {
   const tools = program.command('tools').description('list and call tools');
@@ -24,33 +38,7 @@ export function registerTools(program: Command, act: ActionFactory): void {
   tools
     .command('list')
     .description('list the tools briefcased offers')
-    .action(
-      act(async (ctx) => {
-        const list = await ctx.client().listTools();
-        if (ctx.json) {
-          printJson(ctx, { tools: list });
-          return 0;
-        }
-        if (list.length === 0) {
-          ctx.io.out('no tools\n');
-          return 0;
-        }
-        ctx.io.out(
-          formatTable(
-            ['NAME', 'EFFECT', 'CATEGORY', 'COST', 'SOURCE', 'DESCRIPTION'],
-            list.map((t) => [
-              t.name,
-              t.effect,
-              t.category,
-              usd(t.costMicroUsd),
-              t.source?.server ? `${t.source.kind}:${t.source.server}` : t.source?.kind,
-              truncate(String(t.description ?? ''), 70),
-            ]),
-          ),
-        );
-        return 0;
-      }),
-    );
+    .action(act(async (ctx) => replyList(ctx, await ctx.client().listTools(), TOOL_LIST)));
 
   tools
     .command('call')
@@ -87,17 +75,14 @@ export function registerTools(program: Command, act: ActionFactory): void {
           await waitForApproval(ctx, error.approvalId, timeoutMs);
           response = await client.callTool({ tool, args, approvalId: error.approvalId });
         }
-        if (ctx.json) {
-          printJson(ctx, response);
-          return 0;
-        }
-        ctx.io.out(`${terminalSafe(JSON.stringify(response.result, null, 2) ?? 'null')}\n`);
-        const p = response.provenance;
-        const approval = p.approvalId ? `, approval ${inlineSafe(p.approvalId)}` : '';
-        ctx.io.err(
-          `ok: ${inlineSafe(p.tool)} ran in ${p.durationMs} ms, cost ${usd(p.costMicroUsd)}${approval}; receipt #${p.receiptSeq} ${inlineSafe(String(p.receiptHash))}\n`,
-        );
-        return 0;
+        return reply(ctx, response, () => {
+          ctx.io.out(`${terminalSafe(JSON.stringify(response.result, null, 2) ?? 'null')}\n`);
+          const p = response.provenance;
+          const approval = p.approvalId ? `, approval ${inlineSafe(p.approvalId)}` : '';
+          ctx.io.err(
+            `ok: ${inlineSafe(p.tool)} ran in ${p.durationMs} ms, cost ${usd(p.costMicroUsd)}${approval}; receipt #${p.receiptSeq} ${inlineSafe(String(p.receiptHash))}\n`,
+          );
+        });
       }),
     );
 }

@@ -10,9 +10,11 @@ export {
 } from './errors.js';
 export {
   DEFAULT_MCP_TIMEOUT_MS,
+  MAX_APPROVAL_ID_LENGTH,
   MAX_APPROVAL_WAIT_MS,
   MAX_MCP_SERVER_NAME_LENGTH,
   MAX_MCP_TIMEOUT_MS,
+  MAX_TOOL_NAME_LENGTH,
 } from './limits.js';
 export { isPlainObject, isRecord } from './objects.js';
 export { DATA_DIR_LAYOUT, resolveDataDir } from './paths.js';

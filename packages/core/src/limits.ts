@@ -17,3 +17,9 @@ export const DEFAULT_MCP_TIMEOUT_MS = 30_000;
 
 /** Longest per-server request timeout a person may set for an MCP server. */
 export const MAX_MCP_TIMEOUT_MS = 10 * 60_000;
+
+/** Longest approval id accepted anywhere (the daemon makes UUIDs); a longer one names no approval. */
+export const MAX_APPROVAL_ID_LENGTH = 64;
+
+/** Longest tool name accepted (and recorded in a receipt); a longer name is not a tool's. */
+export const MAX_TOOL_NAME_LENGTH = 256;

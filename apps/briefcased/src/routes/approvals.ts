@@ -1,4 +1,4 @@
-import { type Approval, BriefcaseError } from '@briefcase/core';
+import { type Approval, BriefcaseError, MAX_APPROVAL_ID_LENGTH } from '@briefcase/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { ApprovalStore } from '../db/approvals.js';
@@ -53,7 +53,7 @@ function decideApproval(deps: ApprovalRouteDeps, decision: 'approved' | 'denied'
 export function registerApprovalRoutes(app: FastifyInstance, deps: ApprovalRouteDeps): void {
   const approvalParams = {
     type: 'object',
-    properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+    properties: { id: { type: 'string', minLength: 1, maxLength: MAX_APPROVAL_ID_LENGTH } },
     required: ['id'],
   };
   const approvalResponse = {

@@ -1,4 +1,4 @@
-import { MAX_APPROVAL_WAIT_MS } from '@briefcase/core';
+import { MAX_APPROVAL_ID_LENGTH, MAX_APPROVAL_WAIT_MS, MAX_TOOL_NAME_LENGTH } from '@briefcase/core';
 import { context } from '@opentelemetry/api';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
@@ -62,9 +62,9 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
         body: {
           type: 'object',
           properties: {
-            tool: { type: 'string', minLength: 1, maxLength: 256 },
+            tool: { type: 'string', minLength: 1, maxLength: MAX_TOOL_NAME_LENGTH },
             args: { type: 'object' },
-            approvalId: { type: 'string', maxLength: 64 },
+            approvalId: { type: 'string', maxLength: MAX_APPROVAL_ID_LENGTH },
             waitMs: {
               type: 'integer',
               minimum: 0,

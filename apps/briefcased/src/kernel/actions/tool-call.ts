@@ -1,4 +1,4 @@
-import { BriefcaseError } from '@briefcase/core';
+import { BriefcaseError, MAX_APPROVAL_ID_LENGTH, MAX_TOOL_NAME_LENGTH } from '@briefcase/core';
 import type { CompiledPolicy } from '@briefcase/policy';
 import { getTracer, withSpan } from '@briefcase/telemetry';
 import type { ApprovalStore } from '../../db/approvals.js';
@@ -7,7 +7,7 @@ import type { ToolStatsStore } from '../../db/stats.js';
 import type { ApprovalEvents } from '../../events.js';
 import { requestApproval } from '../../pipeline/approve.js';
 import { decide } from '../../pipeline/decide.js';
-import { lookupTool, MAX_NAME_IN_RECEIPT } from '../../pipeline/lookup.js';
+import { lookupTool } from '../../pipeline/lookup.js';
 import { denialMessage } from '../../pipeline/messages.js';
 import type { PipelineSettings } from '../../pipeline/settings.js';
 import { validateArgs } from '../../pipeline/validate.js';
@@ -16,9 +16,6 @@ import type { Action, Caller, Enforced, EnforceOptions } from '../action.js';
 import type { Kernel } from '../enforce.js';
 
 const tracer = getTracer('briefcased.kernel');
-
-/** Longest approval id accepted; ids the daemon makes are UUIDs. */
-export const MAX_APPROVAL_ID_LENGTH = 64;
 
 /** What a tool call reads to be prepared and decided. */
 export interface ToolCallDeps {
@@ -40,7 +37,7 @@ export interface ToolCallRequest {
 
 /** The receipt fields of a tool call before its tool is known. */
 const toolCallFields = (tool: unknown) => ({
-  tool: typeof tool === 'string' ? tool.slice(0, MAX_NAME_IN_RECEIPT) : '',
+  tool: typeof tool === 'string' ? tool.slice(0, MAX_TOOL_NAME_LENGTH) : '',
   source: { kind: 'unknown' },
   argsHash: null,
   argsBytes: 0,

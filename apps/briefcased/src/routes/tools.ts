@@ -1,3 +1,4 @@
+import { callTool, listTools } from '@briefcase/api';
 import { isBriefcaseError } from '@briefcase/core';
 import { context } from '@opentelemetry/api';
 import type { FastifyError, FastifyInstance } from 'fastify';
@@ -7,11 +8,10 @@ import { toBriefcaseError } from '../errors.js';
 import type { ApprovalEvents } from '../events.js';
 import type { ChannelHub } from '../mcp/channels.js';
 import type { Pipeline } from '../pipeline/call.js';
-import { MAX_APPROVAL_WAIT_MS, waitForDecision } from '../pipeline/wait.js';
-import { errorResponses, ref } from '../schemas.js';
+import { waitForDecision } from '../pipeline/wait.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { callerTraceContext } from '../trace-context.js';
-import { BINDING_PROPERTIES, bindingOf } from './relay.js';
+import { bindingOf } from './relay.js';
 
 /** What the tool routes read: the catalog, and the pipeline every call goes through. */
 export interface ToolRouteDeps {
@@ -25,20 +25,10 @@ export interface ToolRouteDeps {
 /** Registers GET /v1/tools (the catalog) and POST /v1/tools/call (both roles). */
 export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): void {
   app.get(
-    '/v1/tools',
+    listTools.url,
     {
       config: { roles: ANY_ROLE },
-      schema: {
-        summary: 'The tool catalog',
-        response: {
-          200: {
-            type: 'object',
-            properties: { tools: { type: 'array', items: ref('Tool') } },
-            required: ['tools'],
-          },
-          ...errorResponses(401),
-        },
-      },
+      schema: listTools.schema,
     },
     async () => ({
       tools: deps.registry.list().map(({ definition: d }) => ({
@@ -55,65 +45,11 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
   );
 
   app.post(
-    '/v1/tools/call',
+    callTool.url,
     {
       config: { roles: ANY_ROLE },
       attachValidation: true,
-      schema: {
-        summary: 'Call a tool through the enforcement pipeline',
-        description:
-          'Validates, decides (policy, budget, risk), asks for approval when needed, executes, redacts and writes a receipt. Every attempt, successful or not, writes exactly one receipt; errors carry `details.receiptSeq`. After a person approves, repeat the exact same call (with or without `approvalId`).',
-        body: {
-          type: 'object',
-          properties: {
-            tool: { type: 'string', minLength: 1, maxLength: 256 },
-            args: { type: 'object' },
-            approvalId: { type: 'string', maxLength: 64 },
-            waitMs: {
-              type: 'integer',
-              minimum: 0,
-              maximum: MAX_APPROVAL_WAIT_MS,
-              description:
-                'When the call needs approval, hold the request up to this long while a person decides; approved in time, the call runs and its result is returned.',
-            },
-            ...BINDING_PROPERTIES,
-          },
-          required: ['tool'],
-          additionalProperties: false,
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              result: {},
-              provenance: {
-                type: 'object',
-                properties: {
-                  tool: { type: 'string' },
-                  source: ref('ToolSource'),
-                  receiptSeq: { type: 'integer' },
-                  receiptHash: { type: 'string' },
-                  costMicroUsd: { type: 'integer' },
-                  approvalId: { type: ['string', 'null'] },
-                  redactions: { type: 'integer' },
-                  durationMs: { type: 'number' },
-                },
-                required: [
-                  'tool',
-                  'source',
-                  'receiptSeq',
-                  'receiptHash',
-                  'costMicroUsd',
-                  'approvalId',
-                  'durationMs',
-                ],
-              },
-            },
-            required: ['result', 'provenance'],
-          },
-          ...errorResponses(400, 401, 402, 403, 404, 409, 413, 415, 424, 500, 502),
-        },
-      },
+      schema: callTool.schema,
     },
     async (request, reply) => {
       const caller = { role: request.role ?? 'agent', agent: 'default' } as const;

@@ -4,13 +4,14 @@
  * from them); the client infers its types from them and checks responses with their compiled
  * validators.
  */
-export type { Static, TSchema } from 'typebox';
+
 export { findRoute, ROUTES } from './contract.js';
 export {
   type BodyOf,
   defineRoute,
   errorResponses,
   type HttpMethod,
+  type QueryOf,
   type ResponseOf,
   type RouteContract,
   type RouteSchema,
@@ -84,4 +85,5 @@ export {
   Tool,
   ToolSource,
 } from './shared.js';
+export { type Static, type TSchema, type TUnsafe, Type } from './type.js';
 export { type ContractCheck, compileCheck } from './validate.js';

@@ -1,6 +1,6 @@
-import type { Static, TSchema, TUnsafe } from 'typebox';
 import { Ref } from './schema-kit.js';
 import { ErrorBody } from './shared.js';
+import type { Static, TSchema, TUnsafe } from './type.js';
 
 /** The HTTP methods the local API uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -53,4 +53,9 @@ export type ResponseOf<
 /** The request body a route takes, as a static type. */
 export type BodyOf<R extends RouteContract> = R['schema']['body'] extends TSchema
   ? Static<R['schema']['body']>
+  : never;
+
+/** The query string a route takes, as a static type (its values are strings on the wire). */
+export type QueryOf<R extends RouteContract> = R['schema']['querystring'] extends TSchema
+  ? Static<R['schema']['querystring']>
   : never;

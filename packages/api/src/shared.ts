@@ -3,8 +3,8 @@
  * lists them under `components.schemas`, in this order; routes reference them with {@link Ref}.
  */
 import { ERROR_CODES } from '@briefcase/core';
-import Type, { type Static } from 'typebox';
 import { JsonObject, Nullable, Ref, Shared, StringEnum } from './schema-kit.js';
+import { type Static, Type } from './type.js';
 
 /** Amounts of money: integer micro-USD within the safe-integer range, or null for "no cap". */
 export const NullableMicroUsd = Nullable(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }));

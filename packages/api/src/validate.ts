@@ -1,12 +1,9 @@
-import type { Static, TSchema } from 'typebox';
-import type { Validator } from 'typebox/compile';
-import { Compile } from 'typebox/compile';
+import { type CompiledCheck, compileSchema } from './check.js';
 import { SHARED_SCHEMAS } from './shared.js';
+import type { Static, TSchema } from './type.js';
 
 /** Where each `{$ref: '<id>'}` of the contract points. */
-const SHARED_CONTEXT: Record<string, TSchema> = Object.fromEntries(
-  SHARED_SCHEMAS.map((schema) => [schema.$id, schema]),
-);
+const SHARED: ReadonlyMap<string, TSchema> = new Map(SHARED_SCHEMAS.map((schema) => [schema.$id, schema]));
 
 /** A compiled check of one schema of the contract; narrows what it accepts to the schema's type. */
 export interface ContractCheck<T extends TSchema> {
@@ -15,21 +12,26 @@ export interface ContractCheck<T extends TSchema> {
   firstError(value: unknown): string;
 }
 
+const ignore = () => {};
+
 /**
- * A validator for `schema`, compiled on first use (JIT code, no Ajv): a process that never receives
- * a body of some route never pays for compiling its schema. Shared schemas are resolved by `$id`.
+ * A validator for `schema`, compiled on first use: a process that never receives a body of some
+ * route never pays for compiling its schema. Shared schemas are resolved by `$id`.
  */
 export function compileCheck<T extends TSchema>(schema: T): ContractCheck<T> {
-  let compiled: Validator | undefined;
-  const validator = (): Validator => {
-    compiled ??= Compile(SHARED_CONTEXT, schema);
+  let compiled: CompiledCheck | undefined;
+  const validator = (): CompiledCheck => {
+    compiled ??= compileSchema(schema, SHARED);
     return compiled;
   };
-  const check = (value: unknown): value is Static<T> => validator().Check(value);
+  const check = (value: unknown): value is Static<T> => validator()(value, '', ignore);
   return Object.assign(check, {
     firstError(value: unknown): string {
-      const [first] = validator().Errors(value);
-      return first === undefined ? 'valid' : `${first.instancePath || '/'} ${first.message}`;
+      let first = 'valid';
+      validator()(value, '', (path, message) => {
+        first = `${path || '/'} ${message}`;
+      });
+      return first;
     },
   });
 }

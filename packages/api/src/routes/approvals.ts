@@ -1,7 +1,7 @@
-import Type from 'typebox';
 import { defineRoute, errorResponses } from '../route.js';
 import { OptionalBody, Ref, StringEnum } from '../schema-kit.js';
 import { APPROVAL_STATES, Approval } from '../shared.js';
+import { Type } from '../type.js';
 
 const approvalParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const oneApproval = {

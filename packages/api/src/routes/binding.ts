@@ -1,4 +1,4 @@
-import Type from 'typebox';
+import { Type } from '../type.js';
 
 /** Body members binding a request to its agent session's channel (tools/call and the relay). */
 export const BINDING_PROPERTIES = {

@@ -1,7 +1,7 @@
-import Type from 'typebox';
 import { defineRoute, errorResponses } from '../route.js';
 import { Ref } from '../schema-kit.js';
 import { Budget, NullableMicroUsd } from '../shared.js';
+import { Type } from '../type.js';
 
 export const listBudgets = defineRoute('GET', '/v1/budgets', {
   summary: 'Budgets per category with current spend (integer micro-USD; UTC day and month)',

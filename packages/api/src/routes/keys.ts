@@ -1,6 +1,6 @@
-import Type from 'typebox';
 import { defineRoute, errorResponses } from '../route.js';
 import { OptionalBody, StringEnum } from '../schema-kit.js';
+import { Type } from '../type.js';
 
 /** What a key in custody is for. */
 export const KEY_PURPOSES = ['dpop', 'receipts', 'identity'] as const;

@@ -1,6 +1,6 @@
-import Type from 'typebox';
 import { defineRoute, errorResponses } from '../route.js';
 import { JsonObject, Nullable, OptionalBody, StringEnum, StringMap } from '../schema-kit.js';
+import { Type } from '../type.js';
 
 /** Longest `GET /v1/mcp/logins/:id?waitMs=` waits for a login to finish. */
 export const MAX_LOGIN_WAIT_MS = 120_000;

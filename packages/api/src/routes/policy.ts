@@ -1,7 +1,7 @@
-import Type from 'typebox';
 import { defineRoute, errorResponses } from '../route.js';
 import { Ref } from '../schema-kit.js';
 import { Policy } from '../shared.js';
+import { Type } from '../type.js';
 
 const policyText = Type.Object(
   { text: Type.String({ maxLength: 512 * 1024 }) },

@@ -1,7 +1,7 @@
-import Type from 'typebox';
 import { defineRoute, errorResponses } from '../route.js';
 import { Nullable, OptionalBody, Ref } from '../schema-kit.js';
 import { Receipt } from '../shared.js';
+import { Type } from '../type.js';
 import { PublicJwk } from './keys.js';
 
 /** A chain head: the seq and hash of the newest receipt. */

@@ -1,6 +1,6 @@
-import Type, { type Static } from 'typebox';
 import { defineRoute, errorResponses } from '../route.js';
 import { JsonObject, OneOf, StringEnum } from '../schema-kit.js';
+import { type Static, Type } from '../type.js';
 import { BINDING_PROPERTIES } from './binding.js';
 
 /** The MCP requests other than tools that the daemon relays for an agent. */

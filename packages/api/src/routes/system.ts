@@ -1,6 +1,6 @@
-import Type from 'typebox';
 import { defineRoute, errorResponses } from '../route.js';
 import { Nullable } from '../schema-kit.js';
+import { Type } from '../type.js';
 
 /** `GET /v1/status`: how the daemon runs. Diagnostic members may be added, so others are allowed. */
 export const DaemonStatus = Type.Object(

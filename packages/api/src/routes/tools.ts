@@ -1,7 +1,7 @@
-import Type from 'typebox';
 import { defineRoute, errorResponses } from '../route.js';
 import { JsonObject, Nullable, Ref } from '../schema-kit.js';
 import { Tool, ToolSource } from '../shared.js';
+import { Type } from '../type.js';
 import { BINDING_PROPERTIES } from './binding.js';
 
 /** Longest a call may wait for a person's decision (`waitMs`). */

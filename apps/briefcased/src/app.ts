@@ -1,3 +1,4 @@
+import { SHARED_SCHEMAS } from '@briefcase/api';
 import { BriefcaseError, type ErrorCode, isRecord } from '@briefcase/core';
 import type { KeyStore } from '@briefcase/keys';
 import type { ReceiptLog } from '@briefcase/receipts';
@@ -33,7 +34,6 @@ import { registerReceiptRoutes } from './routes/receipts.js';
 import { registerRelayRoutes } from './routes/relay.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerToolRoutes } from './routes/tools.js';
-import { SHARED_SCHEMAS } from './schemas.js';
 import type { ToolRegistry } from './tools/registry.js';
 import { VERSION } from './version.js';
 
@@ -124,7 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Only JSON bodies: without this, Fastify would also accept text/plain.
   app.removeContentTypeParser('text/plain');
 
-  for (const schema of SHARED_SCHEMAS) app.addSchema(schema as unknown as Record<string, unknown>);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -49,18 +49,28 @@ type Verdict = { ok: true } | { ok: false };
  * Answers with a check's `result`: all of it under `--json`, else `human.passed` or `human.failed`
  * prints it. The exit code is 0 when it passed, `failedExit` when not, with or without `--json`.
  */
+/**
+ * What a `passed`/`failed` handler receives: the members of `R` with `ok: OK` when `R` is a union on
+ * `ok`, or `R` itself when its `ok` is a plain boolean (a contract type).
+ */
+type Narrowed<R extends Verdict, OK extends boolean> = [Extract<R, { ok: OK }>] extends [never]
+  ? boolean extends R['ok']
+    ? R
+    : never
+  : Extract<R, { ok: OK }>;
+
 export function replyVerdict<R extends Verdict>(
   ctx: CommandContext,
   result: R,
   failedExit: number,
   human: {
-    passed: (result: Extract<R, { ok: true }>) => void;
-    failed: (result: Extract<R, { ok: false }>) => void;
+    passed: (result: Narrowed<R, true>) => void;
+    failed: (result: Narrowed<R, false>) => void;
   },
 ): number {
   if (ctx.json) printJson(ctx, result);
-  else if (result.ok) human.passed(result as Extract<R, { ok: true }>);
-  else human.failed(result as Extract<R, { ok: false }>);
+  else if (result.ok) human.passed(result as Narrowed<R, true>);
+  else human.failed(result as Narrowed<R, false>);
   return result.ok ? 0 : failedExit;
 }
 

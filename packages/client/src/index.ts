@@ -1,13 +1,5 @@
-export {
-  type BriefcaseClient,
-  type CallToolOptions,
-  type ClientOptions,
-  type ClientRole,
-  createClient,
-  type ExportReceiptsOptions,
-  type RelayOptions,
-  type RequestOptions,
-} from './client.js';
+export { type BriefcaseClient, type ClientOptions, createClient } from './client.js';
+export type { ClientRole } from './daemon-http.js';
 export { resolveDataDir, socketPathFor } from './data-dir.js';
 export {
   DAEMON_UNAVAILABLE_HINT,
@@ -17,6 +9,12 @@ export {
 } from './errors.js';
 export { createLineSplitter, type LineBreaks, type LineSplitter, type LineSplitterOptions } from './lines.js';
 export { formatUsd, microUsdToDecimal, parseUsd } from './money.js';
+export type {
+  CallToolOptions,
+  ExportReceiptsOptions,
+  RelayOptions,
+  RequestOptions,
+} from './resources/options.js';
 export { createSseParser, type SseEvent, type SseParser, type SseParserOptions } from './sse.js';
 export {
   isValidTraceparent,

@@ -2,8 +2,10 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { BriefcaseError, isErrorCode, isRecord } from '@briefcase/core';
+import { compileCheck, ErrorBody } from '@briefcase/api';
+import { BriefcaseError } from '@briefcase/core';
 import { DaemonUnavailableError } from './errors.js';
+import type { TraceContextHeaders } from './trace-context.js';
 
 /** Where to connect. */
 export interface Endpoint {
@@ -21,8 +23,8 @@ export interface RawRequest {
   body?: unknown;
   accept?: string;
   signal?: AbortSignal | undefined;
-  /** Extra request headers (already validated by the caller); cannot override the ones set here. */
-  headers?: Readonly<Record<string, string>>;
+  /** Trace context to send as headers (already validated by the caller). */
+  headers?: TraceContextHeaders;
 }
 
 /** Node error codes that mean "nobody answered on that socket". */
@@ -106,7 +108,8 @@ class DaemonAgent extends Agent {
 
   // @types/node declares `void`, but Node's agent returns whether the socket may be kept.
   override keepSocketAlive(socket: Duplex): boolean {
-    const keep = (super.keepSocketAlive(socket) as unknown as boolean | undefined) !== false;
+    const kept: unknown = super.keepSocketAlive(socket);
+    const keep = kept !== false;
     // The agent destroys a free socket whose timeout fires; the timer only runs while it is idle.
     if (keep) (socket as Socket).setTimeout(IDLE_CONNECTION_MS);
     return keep;
@@ -123,7 +126,9 @@ const daemonAgent = new DaemonAgent();
 /** Sends one request and resolves with the response head; the body is left to the caller. */
 export function send(endpoint: Endpoint, req: RawRequest): Promise<IncomingMessage> {
   const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body), 'utf8');
-  const headers: Record<string, string> = { ...req.headers, accept: req.accept ?? 'application/json' };
+  const headers: Record<string, string> = { accept: req.accept ?? 'application/json' };
+  if (req.headers?.traceparent !== undefined) headers.traceparent = req.headers.traceparent;
+  if (req.headers?.tracestate !== undefined) headers.tracestate = req.headers.tracestate;
   if (req.token !== undefined) headers.authorization = `Bearer ${req.token}`;
   if (payload !== undefined) {
     headers['content-type'] = 'application/json';
@@ -179,10 +184,13 @@ export async function readBody(res: IncomingMessage, maxBytes: number, endpoint:
   return Buffer.concat(chunks, size);
 }
 
+const errorBody = compileCheck(ErrorBody);
+
 /**
  * Builds the BriefcaseError described by a non-2xx body. The body is checked against the
- * contract's `{"error":{code,message,approval_id?,details?}}` shape; anything else becomes
- * `internal_error`, so a confused or hostile peer cannot invent error codes or approval ids.
+ * contract's Error schema (`{"error":{code,message,approval_id?,details?}}`, `code` one of the stable
+ * codes); anything else becomes `internal_error`, so a confused or hostile peer cannot invent error
+ * codes or approval ids.
  */
 export function errorFromBody(status: number, body: Buffer): BriefcaseError {
   let parsed: unknown;
@@ -191,21 +199,16 @@ export function errorFromBody(status: number, body: Buffer): BriefcaseError {
   } catch {
     parsed = undefined;
   }
-  const error = isRecord(parsed) ? parsed.error : undefined;
-  if (
-    !isRecord(error) ||
-    !isErrorCode(error.code) ||
-    typeof error.message !== 'string' ||
-    (error.approval_id !== undefined && typeof error.approval_id !== 'string')
-  ) {
+  if (!errorBody(parsed)) {
     return new BriefcaseError(
       'internal_error',
       `briefcased answered HTTP ${status} with an unexpected error body`,
     );
   }
+  const { error } = parsed;
   const options: { details?: unknown; approvalId?: string } = {};
   if (error.details !== undefined) options.details = error.details;
-  if (typeof error.approval_id === 'string') options.approvalId = error.approval_id;
+  if (error.approval_id !== undefined) options.approvalId = error.approval_id;
   return new BriefcaseError(error.code, error.message, options);
 }
 

@@ -50,6 +50,18 @@ const approval = (id: string, state = 'pending') => ({
   denyReason: null,
 });
 
+/** The provenance of a successful call, complete as the contract requires. */
+const provenance = (tool: string) => ({
+  tool,
+  source: { kind: 'builtin' },
+  receiptSeq: 1,
+  receiptHash: 'h',
+  costMicroUsd: 0,
+  approvalId: null,
+  redactions: 0,
+  durationMs: 1,
+});
+
 beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'bc-client-'));
   await writeFile(join(dataDir, 'admin.token'), `${TOKEN}\n`, { mode: 0o600 });
@@ -147,7 +159,7 @@ describe('responses', () => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      res.end(JSON.stringify({ result: {}, provenance: { tool: 'echo' } }));
+      res.end(JSON.stringify({ result: {}, provenance: provenance('echo') }));
     };
     await listen();
     const client = createClient({ dataDir });
@@ -278,8 +290,20 @@ describe('remote MCP servers', () => {
     prefix: true,
     trustAnnotations: false,
     costMicroUsd: 0,
+    timeoutMs: null,
     createdAt: '2025-01-01T00:00:00Z',
     status: { connected: true, lastError: null, authorization: 'none' },
+    auth: {
+      state: 'none',
+      reason: null,
+      issuer: null,
+      scope: null,
+      tokenType: null,
+      bearerReason: null,
+      expiresAt: null,
+      clientSource: null,
+      quirks: { omitResource: false, oidcOnly: false, noDynamicRegistration: false },
+    },
     tools: [
       {
         name: `${name}__echo`,
@@ -288,6 +312,8 @@ describe('remote MCP servers', () => {
         change: 'changed',
         description: 'Echoes',
         flags: ['asks the model to hide something'],
+        pinned: { name: 'echo', description: 'Echoes', inputSchema: { type: 'object' } },
+        pending: { name: 'echo', description: 'Echoes, and hides', inputSchema: { type: 'object' } },
       },
     ],
   });

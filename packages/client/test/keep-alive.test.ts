@@ -23,7 +23,7 @@ beforeEach(async () => {
   sockets = [];
   server = createServer((req, res) => {
     req.resume();
-    const body = req.url === '/health' ? '{"status":"ok"}' : '{"ok":true}';
+    const body = req.url === '/health' ? '{"status":"ok","version":"test"}' : '{"ok":true}';
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
   });
   // Like the daemon: the server would keep an idle connection far longer than the client does.

@@ -1,10 +1,11 @@
-import { type Approval, BriefcaseError, MAX_APPROVAL_ID_LENGTH } from '@briefcase/core';
+import { approvalStream, approveApproval, denyApproval, getApproval, listApprovals } from '@briefcase/api';
+import { type Approval, BriefcaseError } from '@briefcase/core';
+import type { ReceiptLog } from '@briefcase/receipts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { ApprovalStore } from '../db/approvals.js';
 import type { ApprovalEvents } from '../events.js';
 import type { ReceiptWriter } from '../kernel/receipt-writer.js';
-import { errorResponses, ref } from '../schemas.js';
 import { openSse } from './sse.js';
 
 /** What the approval routes read and write; a decision and its receipt share one transaction. */
@@ -51,38 +52,11 @@ function decideApproval(deps: ApprovalRouteDeps, decision: 'approved' | 'denied'
 
 /** Registers the admin's approval routes: list, the SSE stream of changes, get one, approve, deny. */
 export function registerApprovalRoutes(app: FastifyInstance, deps: ApprovalRouteDeps): void {
-  const approvalParams = {
-    type: 'object',
-    properties: { id: { type: 'string', minLength: 1, maxLength: MAX_APPROVAL_ID_LENGTH } },
-    required: ['id'],
-  };
-  const approvalResponse = {
-    200: { type: 'object', properties: { approval: ref('Approval') }, required: ['approval'] },
-    ...errorResponses(400, 401, 403, 404, 409),
-  };
-
   app.get(
-    '/v1/approvals',
+    listApprovals.url,
     {
       config: { roles: ADMIN },
-      schema: {
-        summary: 'List approval requests, newest first',
-        querystring: {
-          type: 'object',
-          properties: {
-            state: { type: 'string', enum: ['pending', 'approved', 'denied', 'expired', 'consumed', 'all'] },
-            limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: { approvals: { type: 'array', items: ref('Approval') } },
-            required: ['approvals'],
-          },
-          ...errorResponses(400, 401, 403),
-        },
-      },
+      schema: listApprovals.schema,
     },
     async (request) => {
       const q = request.query as { state?: Approval['state'] | 'all'; limit?: string };
@@ -92,16 +66,10 @@ export function registerApprovalRoutes(app: FastifyInstance, deps: ApprovalRoute
   );
 
   app.get(
-    '/v1/approvals/stream',
+    approvalStream.url,
     {
       config: { roles: ADMIN },
-      schema: {
-        summary: 'Server-Sent Events stream of approval changes',
-        description:
-          'First an `event: snapshot` with `{"approvals": [pending…]}`, then `event: approval` with `{"type": "created"|"approved"|"denied"|"expired"|"consumed", "approval": Approval}`. A `: ping` comment every 15 s keeps proxies from closing it.',
-        produces: ['text/event-stream'],
-        response: { 200: { type: 'string', description: 'text/event-stream' }, ...errorResponses(401, 403) },
-      },
+      schema: approvalStream.schema,
     },
     (_request, reply) => {
       const stream = openSse(reply);
@@ -111,10 +79,10 @@ export function registerApprovalRoutes(app: FastifyInstance, deps: ApprovalRoute
   );
 
   app.get(
-    '/v1/approvals/:id',
+    getApproval.url,
     {
       config: { roles: ADMIN },
-      schema: { summary: 'One approval request', params: approvalParams, response: approvalResponse },
+      schema: getApproval.schema,
     },
     async (request) => {
       const { id } = request.params as { id: string };
@@ -125,33 +93,19 @@ export function registerApprovalRoutes(app: FastifyInstance, deps: ApprovalRoute
   );
 
   app.post(
-    '/v1/approvals/:id/approve',
+    approveApproval.url,
     {
       config: { roles: ADMIN, admin: 'approval.approve' },
-      schema: {
-        summary: 'Approve a pending request (single use, bound to the exact tool and arguments)',
-        params: approvalParams,
-        body: { type: ['object', 'null'], additionalProperties: false },
-        response: approvalResponse,
-      },
+      schema: approveApproval.schema,
     },
     decideApproval(deps, 'approved'),
   );
 
   app.post(
-    '/v1/approvals/:id/deny',
+    denyApproval.url,
     {
       config: { roles: ADMIN, admin: 'approval.deny' },
-      schema: {
-        summary: 'Deny a pending request',
-        params: approvalParams,
-        body: {
-          type: ['object', 'null'],
-          properties: { reason: { type: 'string', maxLength: 500 } },
-          additionalProperties: false,
-        },
-        response: approvalResponse,
-      },
+      schema: denyApproval.schema,
     },
     decideApproval(deps, 'denied'),
   );

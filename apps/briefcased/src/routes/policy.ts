@@ -1,9 +1,9 @@
+import { getPolicy, setPolicy, validatePolicy } from '@briefcase/api';
 import { BriefcaseError } from '@briefcase/core';
 import type { CompiledPolicy, PolicyProblem } from '@briefcase/policy';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { StoredPolicy } from '../db/policy.js';
-import { errorResponses, ref } from '../schemas.js';
 
 /** The active policy and how to replace it; owned by the daemon, read by the pipeline. */
 export interface PolicyHolder {
@@ -28,52 +28,20 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRouteDeps
       policyIds: compiled.policyIds,
     };
   };
-  const policyBody = {
-    type: 'object',
-    properties: { text: { type: 'string', maxLength: 512 * 1024 } },
-    required: ['text'],
-    additionalProperties: false,
-  };
-
   app.get(
-    '/v1/policy',
+    getPolicy.url,
     {
       config: { roles: ADMIN },
-      schema: {
-        summary: 'The active Cedar policy set',
-        response: { 200: ref('Policy'), ...errorResponses(401, 403) },
-      },
+      schema: getPolicy.schema,
     },
     async () => policyView(),
   );
 
   app.post(
-    '/v1/policy/validate',
+    validatePolicy.url,
     {
       config: { roles: ADMIN, admin: 'read' },
-      schema: {
-        summary: 'Parse and validate a Cedar policy set against the schema without applying it',
-        body: policyBody,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              ok: { type: 'boolean' },
-              policyIds: { type: 'array', items: { type: 'string' } },
-              errors: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: { message: { type: 'string' }, policyId: { type: 'string' } },
-                  required: ['message'],
-                },
-              },
-            },
-            required: ['ok'],
-          },
-          ...errorResponses(400, 401, 403),
-        },
-      },
+      schema: validatePolicy.schema,
     },
     async (request) => {
       const checked = deps.policy.validate((request.body as { text: string }).text);
@@ -85,14 +53,10 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRouteDeps
   );
 
   app.put(
-    '/v1/policy',
+    setPolicy.url,
     {
       config: { roles: ADMIN, admin: 'policy.set' },
-      schema: {
-        summary: 'Replace the active Cedar policy set (validated first; a receipt records the change)',
-        body: policyBody,
-        response: { 200: ref('Policy'), ...errorResponses(400, 401, 403) },
-      },
+      schema: setPolicy.schema,
     },
     async (request) => {
       const checked = deps.policy.validate((request.body as { text: string }).text);

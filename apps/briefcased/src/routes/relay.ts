@@ -1,11 +1,11 @@
+import { answerChannelRequest, CHANNEL_CAPABILITIES, openChannel, relay } from '@briefcase/api';
 import { BriefcaseError } from '@briefcase/core';
 import { context } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
 import { DEFAULT_AGENT } from '../kernel/action.js';
 import type { ChannelAnswer, ChannelBinding, ChannelEvent, ChannelHub } from '../mcp/channels.js';
-import { AGENT_RELAY_METHODS, type AgentRelayMethod, type Relay } from '../mcp/relay.js';
-import { errorResponses } from '../schemas.js';
+import type { AgentRelayMethod, Relay } from '../mcp/relay.js';
 import { callerTraceContext } from '../trace-context.js';
 import { openSse, type SseStream } from './sse.js';
 
@@ -15,8 +15,7 @@ export interface RelayRouteDeps {
   channels: ChannelHub;
 }
 
-const ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' };
-const CAPABILITIES = ['sampling', 'elicitation', 'roots'] as const;
+const CAPABILITIES = CHANNEL_CAPABILITIES;
 /** Unread bytes on a channel past which its log and progress events are dropped. */
 export const MAX_CHANNEL_BACKLOG_BYTES = 1024 * 1024;
 
@@ -46,26 +45,6 @@ export function bindingOf(
   return { channel, ...(ref === undefined ? {} : { ref }), ...(body.progress ? { progress: true } : {}) };
 }
 
-/** Body fields binding a request to its agent session's channel (shared by tools/call and the relay). */
-export const BINDING_PROPERTIES = {
-  channel: {
-    type: 'string',
-    maxLength: 64,
-    description:
-      "The agent session's channel (`GET /v1/mcp/channel`): a remote server's progress, sampling, elicitation and roots requests during this request go there. An unknown channel is ignored.",
-  },
-  ref: {
-    type: 'string',
-    maxLength: 64,
-    description:
-      "The caller's reference for this request: its `progress` events and its `end` event (sent on the channel just before the response) carry it.",
-  },
-  progress: {
-    type: 'boolean',
-    description: 'Ask the remote server for progress, sent as `progress` events on the channel.',
-  },
-} as const;
-
 /**
  * Registers the agent-facing relay: the channel a gateway session keeps open (server-sent events),
  * the answers to the requests sent down it, and the MCP requests other than tools. Both roles may use
@@ -73,27 +52,10 @@ export const BINDING_PROPERTIES = {
  */
 export function registerRelayRoutes(app: FastifyInstance, deps: RelayRouteDeps): void {
   app.get(
-    '/v1/mcp/channel',
+    openChannel.url,
     {
       config: { roles: ANY_ROLE },
-      schema: {
-        summary: "Open an agent session's channel (Server-Sent Events)",
-        description:
-          'One per gateway session. First `event: channel` with `{"id"}`; then `end` (`{ref}`: the request with that ref is over, sent just before its response), `request` (`{id, server, method, params}`: a remote server asks the agent\'s client for sampling, elicitation or roots; answer with `POST /v1/mcp/channel/{channel}/answers/{id}`), `cancel` (`{id}`), `notification` (`{server, method, params}`: logs, resource updates, list changes) and `progress` (`{ref, progress, total?, message?}`). Closing the stream closes the channel and its subscriptions.',
-        querystring: {
-          type: 'object',
-          properties: {
-            capabilities: {
-              type: 'string',
-              maxLength: 64,
-              description: 'Comma-separated client capabilities to relay: sampling, elicitation, roots',
-            },
-          },
-          additionalProperties: false,
-        },
-        produces: ['text/event-stream'],
-        response: { 200: { type: 'string', description: 'text/event-stream' }, ...errorResponses(400, 401) },
-      },
+      schema: openChannel.schema,
     },
     (request, reply) => {
       const asked = new Set(
@@ -113,45 +75,10 @@ export function registerRelayRoutes(app: FastifyInstance, deps: RelayRouteDeps):
   );
 
   app.post(
-    '/v1/mcp/channel/:channel/answers/:id',
+    answerChannelRequest.url,
     {
       config: { roles: ANY_ROLE },
-      schema: {
-        summary: "Answer a remote server's request sent down a channel",
-        params: {
-          type: 'object',
-          properties: { channel: ID, id: ID },
-          required: ['channel', 'id'],
-        },
-        body: {
-          oneOf: [
-            {
-              type: 'object',
-              properties: { result: { type: 'object' } },
-              required: ['result'],
-              additionalProperties: false,
-            },
-            {
-              type: 'object',
-              properties: {
-                error: {
-                  type: 'object',
-                  properties: {
-                    code: { type: 'integer' },
-                    message: { type: 'string', maxLength: 4096 },
-                    data: {},
-                  },
-                  required: ['code', 'message'],
-                  additionalProperties: false,
-                },
-              },
-              required: ['error'],
-              additionalProperties: false,
-            },
-          ],
-        },
-        response: { 204: { type: 'null' }, ...errorResponses(400, 401, 404) },
-      },
+      schema: answerChannelRequest.schema,
     },
     async (request, reply) => {
       const { channel, id } = request.params as { channel: string; id: string };
@@ -161,32 +88,10 @@ export function registerRelayRoutes(app: FastifyInstance, deps: RelayRouteDeps):
   );
 
   app.post(
-    '/v1/mcp/relay',
+    relay.url,
     {
       config: { roles: ANY_ROLE },
-      schema: {
-        summary: 'Send an MCP request other than tools to the remote servers',
-        description:
-          'Listings (`resources/list`, `resources/templates/list`, `prompts/list`) merge every server, on one page, each item naming its server in `_meta["briefcase/server"]`; prompts are named like tools (`SERVER__prompt` unless the server was added without prefix). The others go to one server, decided by the policy (action `relay`), and leave an `mcp_relay` receipt; errors carry `details.receiptSeq`.',
-        body: {
-          type: 'object',
-          properties: {
-            method: { type: 'string', enum: [...AGENT_RELAY_METHODS] },
-            params: { type: 'object' },
-            ...BINDING_PROPERTIES,
-          },
-          required: ['method'],
-          additionalProperties: false,
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: { result: { type: 'object', additionalProperties: true } },
-            required: ['result'],
-          },
-          ...errorResponses(400, 401, 403, 404, 424, 500, 502),
-        },
-      },
+      schema: relay.schema,
     },
     async (request, reply) => {
       const body = request.body as {

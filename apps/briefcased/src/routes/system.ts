@@ -1,6 +1,6 @@
+import { health, status } from '@briefcase/api';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
-import { errorResponses } from '../schemas.js';
 import { VERSION } from '../version.js';
 
 /** What the liveness and status routes read. */
@@ -11,31 +11,18 @@ export interface SystemRouteDeps {
 /** Registers GET /health (no authentication) and GET /v1/status (admin). */
 export function registerSystemRoutes(app: FastifyInstance, deps: SystemRouteDeps): void {
   app.get(
-    '/health',
+    health.url,
     {
-      schema: {
-        summary: 'Liveness check (no authentication)',
-        security: [],
-        response: {
-          200: {
-            type: 'object',
-            properties: { status: { type: 'string', const: 'ok' }, version: { type: 'string' } },
-            required: ['status', 'version'],
-          },
-        },
-      },
+      schema: health.schema,
     },
     async () => ({ status: 'ok', version: VERSION }),
   );
 
   app.get(
-    '/v1/status',
+    status.url,
     {
       config: { roles: ADMIN },
-      schema: {
-        summary: 'Daemon status',
-        response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses(401, 403) },
-      },
+      schema: status.schema,
     },
     async () => deps.status(),
   );

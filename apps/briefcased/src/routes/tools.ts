@@ -1,4 +1,5 @@
-import { MAX_APPROVAL_ID_LENGTH, MAX_APPROVAL_WAIT_MS, MAX_TOOL_NAME_LENGTH } from '@briefcase/core';
+import { callTool, listTools } from '@briefcase/api';
+import { isBriefcaseError } from '@briefcase/core';
 import { context } from '@opentelemetry/api';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
@@ -6,10 +7,10 @@ import { toBriefcaseError } from '../errors.js';
 import { DEFAULT_AGENT } from '../kernel/action.js';
 import type { ToolCalls } from '../kernel/actions/tool-call.js';
 import type { ChannelHub } from '../mcp/channels.js';
-import { errorResponses, ref } from '../schemas.js';
+import { waitForDecision } from '../pipeline/wait.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { callerTraceContext } from '../trace-context.js';
-import { BINDING_PROPERTIES, bindingOf } from './relay.js';
+import { bindingOf } from './relay.js';
 
 /** What the tool routes read: the catalog, and the kernel every call goes through. */
 export interface ToolRouteDeps {
@@ -21,20 +22,10 @@ export interface ToolRouteDeps {
 /** Registers GET /v1/tools (the catalog) and POST /v1/tools/call (both roles). */
 export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): void {
   app.get(
-    '/v1/tools',
+    listTools.url,
     {
       config: { roles: ANY_ROLE },
-      schema: {
-        summary: 'The tool catalog',
-        response: {
-          200: {
-            type: 'object',
-            properties: { tools: { type: 'array', items: ref('Tool') } },
-            required: ['tools'],
-          },
-          ...errorResponses(401),
-        },
-      },
+      schema: listTools.schema,
     },
     async () => ({
       tools: deps.registry.list().map(({ definition: d }) => ({
@@ -51,65 +42,11 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
   );
 
   app.post(
-    '/v1/tools/call',
+    callTool.url,
     {
       config: { roles: ANY_ROLE },
       attachValidation: true,
-      schema: {
-        summary: 'Call a tool through the enforcement pipeline',
-        description:
-          'Validates, decides (policy, budget, risk), asks for approval when needed, executes, redacts and writes a receipt. Every attempt, successful or not, writes exactly one receipt; errors carry `details.receiptSeq`. After a person approves, repeat the exact same call (with or without `approvalId`).',
-        body: {
-          type: 'object',
-          properties: {
-            tool: { type: 'string', minLength: 1, maxLength: MAX_TOOL_NAME_LENGTH },
-            args: { type: 'object' },
-            approvalId: { type: 'string', maxLength: MAX_APPROVAL_ID_LENGTH },
-            waitMs: {
-              type: 'integer',
-              minimum: 0,
-              maximum: MAX_APPROVAL_WAIT_MS,
-              description:
-                'When the call needs approval, hold the request up to this long while a person decides; approved in time, the call runs and its result is returned.',
-            },
-            ...BINDING_PROPERTIES,
-          },
-          required: ['tool'],
-          additionalProperties: false,
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              result: {},
-              provenance: {
-                type: 'object',
-                properties: {
-                  tool: { type: 'string' },
-                  source: ref('ToolSource'),
-                  receiptSeq: { type: 'integer' },
-                  receiptHash: { type: 'string' },
-                  costMicroUsd: { type: 'integer' },
-                  approvalId: { type: ['string', 'null'] },
-                  redactions: { type: 'integer' },
-                  durationMs: { type: 'number' },
-                },
-                required: [
-                  'tool',
-                  'source',
-                  'receiptSeq',
-                  'receiptHash',
-                  'costMicroUsd',
-                  'approvalId',
-                  'durationMs',
-                ],
-              },
-            },
-            required: ['result', 'provenance'],
-          },
-          ...errorResponses(400, 401, 402, 403, 404, 409, 413, 415, 424, 500, 502),
-        },
-      },
+      schema: callTool.schema,
     },
     async (request, reply) => {
       const caller = { role: request.role ?? 'agent', agent: DEFAULT_AGENT } as const;

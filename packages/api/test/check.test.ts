@@ -59,8 +59,13 @@ describe('a compiled check', () => {
   });
 
   it('says where a value first breaks the schema', () => {
-    expect(check.firstError({ id: 'ab', n: 1, maybe: null, tags: ['a', 3] })).toBe('/tags/1 must be string');
-    expect(check.firstError({ n: 1, maybe: null })).toBe("/ must have required property 'id'");
+    expect(check.firstError({ id: 'ab', n: 1, maybe: null, tags: ['a', 3] })).toBe(
+      '/tags/1 Instance type "number" is invalid. Expected "string".',
+    );
+    expect(check.firstError({ n: 1, maybe: null })).toBe('/ Instance does not have required property "id".');
+    expect(check.firstError({ id: 'ab', n: 1, maybe: null, extra: 1 })).toBe(
+      '/extra is not an allowed member here',
+    );
   });
 
   it('resolves references to the shared schemas', () => {

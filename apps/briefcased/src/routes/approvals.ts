@@ -1,6 +1,5 @@
 import { approvalStream, approveApproval, denyApproval, getApproval, listApprovals } from '@briefcase/api';
 import { type Approval, BriefcaseError } from '@briefcase/core';
-import type { ReceiptLog } from '@briefcase/receipts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { ApprovalStore } from '../db/approvals.js';

@@ -1,9 +1,7 @@
 import { listBudgets, setBudget } from '@briefcase/api';
-import type { ReceiptLog } from '@briefcase/receipts';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { BudgetStore } from '../db/budgets.js';
-import type { Db } from '../db/open.js';
 import type { ReceiptWriter } from '../kernel/receipt-writer.js';
 
 /** What the budget routes read and write; a cap change and its receipt share one transaction. */

@@ -1,6 +1,5 @@
 import { listKeys, rotateKey } from '@briefcase/api';
 import type { KeyAlgorithm, KeyPurpose, KeyStore } from '@briefcase/keys';
-import type { ReceiptLog } from '@briefcase/receipts';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { ReceiptWriter } from '../kernel/receipt-writer.js';

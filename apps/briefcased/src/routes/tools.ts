@@ -1,5 +1,4 @@
 import { callTool, listTools } from '@briefcase/api';
-import { isBriefcaseError } from '@briefcase/core';
 import { context } from '@opentelemetry/api';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
@@ -7,7 +6,6 @@ import { toBriefcaseError } from '../errors.js';
 import { DEFAULT_AGENT } from '../kernel/action.js';
 import type { ToolCalls } from '../kernel/actions/tool-call.js';
 import type { ChannelHub } from '../mcp/channels.js';
-import { waitForDecision } from '../pipeline/wait.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { callerTraceContext } from '../trace-context.js';
 import { bindingOf } from './relay.js';

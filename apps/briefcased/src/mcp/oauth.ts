@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { MAX_LOGIN_WAIT_MS } from '@briefcase/api';
 import { BriefcaseError, isBriefcaseError, type McpAuthView, type McpLoginView } from '@briefcase/core';
 import type { KeyStore, Signer } from '@briefcase/keys';
 import {
@@ -64,8 +65,6 @@ export function noAuthView(needsLogin: boolean): AuthView {
 
 /** How long a login waits for the browser to come back. */
 export const LOGIN_TIMEOUT_MS = 5 * 60_000;
-/** Longest `waitMs` of a login status request. */
-export const MAX_LOGIN_WAIT_MS = 120_000;
 
 /** What `briefcase mcp login` sends. */
 export interface LoginInput {

@@ -1,3 +1,4 @@
+import type { AGENT_RELAY_METHODS } from '@briefcase/api';
 import { BriefcaseError, canonicalHash, isBriefcaseError, isRecord } from '@briefcase/core';
 import type { UpstreamPool, UpstreamServerConfig, UpstreamServerRequest } from '@briefcase/mcp-upstream';
 import type { CompiledPolicy } from '@briefcase/policy';
@@ -16,19 +17,7 @@ import { redactResult } from '../pipeline/redact.js';
 import { traceContextMeta } from '../trace-context.js';
 import type { ChannelBinding, ChannelHub } from './channels.js';
 
-/** The MCP requests an agent may send through the gateway besides tools. */
-export const AGENT_RELAY_METHODS = [
-  'resources/list',
-  'resources/templates/list',
-  'resources/read',
-  'resources/subscribe',
-  'resources/unsubscribe',
-  'prompts/list',
-  'prompts/get',
-  'completion/complete',
-] as const;
-
-/** One of {@link AGENT_RELAY_METHODS}. */
+/** One of the contract's {@link AGENT_RELAY_METHODS}: what an agent may ask besides tools. */
 export type AgentRelayMethod = (typeof AGENT_RELAY_METHODS)[number];
 
 export interface RelayDeps {

@@ -5,6 +5,7 @@ import {
   getMcpServer,
   listMcpServers,
   logoutMcpServer,
+  MAX_LOGIN_WAIT_MS,
   refreshMcpServer,
   removeMcpServer,
   reviewMcpServer,
@@ -14,7 +15,6 @@ import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { AdminLedger } from '../kernel/admin.js';
 import type { AddServerInput, McpManager } from '../mcp/manager.js';
-import { MAX_LOGIN_WAIT_MS } from '../mcp/oauth.js';
 import { adminRequestOf } from './admin.js';
 
 /** What the MCP routes drive: the remote-server manager (absent when no manager is configured). */

@@ -7,7 +7,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import {
-  AGENT_RELAY_METHODS,
   type Approval,
   ApprovalSnapshotEvent,
   ChannelEvent,

@@ -111,6 +111,11 @@ describe('resources', () => {
     expect(resources[0]?._meta?.['briefcase/server']).toBe('memo');
     const { resourceTemplates } = await agent.listResourceTemplates();
     expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['memo://notes/{id}']);
+    // Each listing is one attempt over every server: one receipt, server "*".
+    expect((await relayReceipts()).slice(-2)).toMatchObject([
+      { method: 'resources/list', server: '*', outcome: 'ok', decision: 'allow' },
+      { method: 'resources/templates/list', server: '*', outcome: 'ok', decision: 'allow' },
+    ]);
   });
 
   it('reads a listed resource and a templated one, each with a receipt', async () => {

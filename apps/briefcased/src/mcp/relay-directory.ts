@@ -43,8 +43,8 @@ export const printable = (text: string) =>
 /**
  * What the relay knows of the remote servers' resources and prompts: each server's capabilities and
  * listings (all pages, cached, scrubbed of known secrets), merged across servers, and which server
- * owns a resource URI or a prompt name. Listings are decided per server by the policy and leave no
- * receipt; the single-server requests they lead to do, through the kernel.
+ * owns a resource URI or a prompt name. Each server's part of a listing is decided by the policy on
+ * its own; the agent's listing as a whole is one attempt with one receipt (relay.ts).
  */
 export function createRelayDirectory(deps: RelayDirectoryDeps) {
   const { pool } = deps;

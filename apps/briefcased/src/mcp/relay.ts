@@ -43,6 +43,14 @@ export interface RelayRequestOptions {
 }
 
 const MAX_TARGET_IN_RECEIPT = 512;
+/** The `server` of a listing's receipt: it asked every server. */
+const ALL_SERVERS = '*';
+/** Why a listing as a whole is allowed: each server's part was decided on its own. */
+const PER_SERVER_LISTING = {
+  stage: 'relay',
+  id: 'relay:per-server-listing',
+  message: "each server's listing is decided by the policy on its own",
+};
 
 /**
  * The relay of MCP requests other than tool calls between the agent and remote servers: resources,
@@ -249,12 +257,38 @@ export function createRelay(deps: RelayDeps) {
     params: Record<string, unknown>,
     opts: RelayRequestOptions,
   ): Promise<Record<string, unknown>> {
+    const caller = { role: 'agent', agent: opts.agent } as const;
+    if (method.endsWith('/list')) {
+      // A listing asks every server, each decided by the policy on its own (a server the policy
+      // keeps out is left out); the request as a whole is one attempt with one receipt, server "*".
+      const listing: Action = {
+        kind: 'mcp_relay',
+        fields: relayFields(method, 'to_server', params),
+        prepare: (fields): ActionPlan => {
+          fields.server = ALL_SERVERS;
+          if (params.cursor !== undefined) {
+            throw new BriefcaseError(
+              'invalid_args',
+              'Unknown cursor: briefcased returns every item on one page.',
+            );
+          }
+          return {
+            decide: () => ({ kind: 'allow', reasons: [PER_SERVER_LISTING] }),
+            denialMessage: () => '',
+            executor: { mode: 'pure', run: () => dispatch(method, params, opts) },
+            args: params,
+          };
+        },
+      };
+      const signal = opts.signal ? { signal: opts.signal } : {};
+      return (await deps.kernel.enforce(listing, caller, signal)).value as Record<string, unknown>;
+    }
     try {
       return await dispatch(method, params, opts);
     } catch (error) {
       // A request refused before it reached the kernel (bad params, no server owns the URI) is an
-      // attempt too. Listings ask every server and are decided per server; they leave none.
-      if (!isBriefcaseError(error) || hasReceipt(error) || method.endsWith('/list')) throw error;
+      // attempt too: it leaves its receipt here.
+      if (!isBriefcaseError(error) || hasReceipt(error)) throw error;
       const refused: Action = {
         kind: 'mcp_relay',
         fields: relayFields(method, 'to_server', params),
@@ -262,7 +296,7 @@ export function createRelay(deps: RelayDeps) {
           throw error;
         },
       };
-      throw await deps.kernel.recordRejected(refused, { role: 'agent', agent: opts.agent }, error);
+      throw await deps.kernel.recordRejected(refused, caller, error);
     }
   }
 
@@ -271,9 +305,6 @@ export function createRelay(deps: RelayDeps) {
     params: Record<string, unknown>,
     opts: RelayRequestOptions,
   ): Promise<Record<string, unknown>> {
-    if (params.cursor !== undefined && method.endsWith('/list')) {
-      throw new BriefcaseError('invalid_args', 'Unknown cursor: briefcased returns every item on one page.');
-    }
     switch (method) {
       case 'resources/list':
       case 'resources/templates/list': {

@@ -76,10 +76,11 @@ describe('on a WAL database with synchronous=FULL, the fsync runs off the event 
     await vi.waitFor(() => expect(disk.held.length).toBeGreaterThan(0));
     expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(1);
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
-    disk.held.shift()?.(); // the directory's, first time
-    await vi.waitFor(() => expect(disk.held.length).toBe(1)); // the WAL's
-    expect(settled).toBe(false);
-    disk.held.shift()?.();
+    while (disk.held.length > 0) {
+      expect(settled).toBe(false);
+      disk.held.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     expect(await done).toBe(1);
     await commit.close();
   });

@@ -425,7 +425,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await mcp?.close();
       rmSync(scratchDir, { recursive: true, force: true });
       compiled.dispose();
-      await writer.close();
       db.close();
       await tracing.shutdown();
     },

@@ -18,8 +18,7 @@ export interface ReceiptTransaction {
 /**
  * The daemon's one receipt writer. Every receipt of every kind goes through it, on one group commit:
  * units of work queued in the same event-loop turn share one SQLite COMMIT and one fsync, each in its
- * own savepoint, and no promise settles before its COMMIT is durable (the fsync runs off the event loop,
- * see {@link createGroupCommit}). A unit's own database writes
+ * own savepoint, and no promise settles before its COMMIT returned. A unit's own database writes
  * (a transactional tool's, an admin change's) commit atomically with its receipts.
  */
 export interface ReceiptWriter {
@@ -27,8 +26,6 @@ export interface ReceiptWriter {
   commit<T>(work: (tx: ReceiptTransaction) => T): Promise<T>;
   /** Appends one receipt durably: `commit` of a single append. */
   record(kind: ReceiptKind, fields: ReceiptFields): Promise<Receipt>;
-  /** Waits until every commit in flight is durable, then stops accepting work (before closing `db`). */
-  close(): Promise<void>;
 }
 
 /** Creates the receipt writer of `db`; the daemon makes exactly one. */
@@ -53,9 +50,5 @@ export function createReceiptWriter(deps: {
           ? error
           : new BriefcaseError('internal_error', RECEIPT_WRITE_FAILED, { cause: error });
       });
-  return {
-    commit,
-    record: (kind, fields) => commit((t) => t.append(kind, fields)),
-    close: () => group.close(),
-  };
+  return { commit, record: (kind, fields) => commit((t) => t.append(kind, fields)) };
 }

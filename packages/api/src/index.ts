@@ -11,6 +11,7 @@ export {
   defineRoute,
   errorResponses,
   type HttpMethod,
+  type ParamsOf,
   type QueryOf,
   type ResponseOf,
   type RouteContract,

@@ -55,6 +55,11 @@ export type BodyOf<R extends RouteContract> = R['schema']['body'] extends TSchem
   ? Static<R['schema']['body']>
   : never;
 
+/** The path parameters a route takes, as a static type. */
+export type ParamsOf<R extends RouteContract> = R['schema']['params'] extends TSchema
+  ? Static<R['schema']['params']>
+  : never;
+
 /** The query string a route takes, as a static type (its values are strings on the wire). */
 export type QueryOf<R extends RouteContract> = R['schema']['querystring'] extends TSchema
   ? Static<R['schema']['querystring']>

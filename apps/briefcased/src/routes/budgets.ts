@@ -1,4 +1,4 @@
-import { listBudgets, setBudget } from '@briefcase/api';
+import { type BodyOf, listBudgets, type ParamsOf, setBudget } from '@briefcase/api';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { BudgetStore } from '../db/budgets.js';
@@ -29,8 +29,8 @@ export function registerBudgetRoutes(app: FastifyInstance, deps: BudgetRouteDeps
       schema: setBudget.schema,
     },
     async (request) => {
-      const { category } = request.params as { category: string };
-      const body = request.body as { dailyCapMicroUsd: number | null; monthlyCapMicroUsd?: number | null };
+      const { category } = request.params as ParamsOf<typeof setBudget>;
+      const body = request.body as BodyOf<typeof setBudget>;
       const now = deps.clock();
       const cap = {
         category,

@@ -1,4 +1,4 @@
-import { getPolicy, setPolicy, validatePolicy } from '@briefcase/api';
+import { type BodyOf, getPolicy, setPolicy, validatePolicy } from '@briefcase/api';
 import { BriefcaseError } from '@briefcase/core';
 import type { CompiledPolicy, PolicyProblem } from '@briefcase/policy';
 import type { FastifyInstance } from 'fastify';
@@ -44,7 +44,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRouteDeps
       schema: validatePolicy.schema,
     },
     async (request) => {
-      const checked = deps.policy.validate((request.body as { text: string }).text);
+      const checked = deps.policy.validate((request.body as BodyOf<typeof validatePolicy>).text);
       if (!checked.ok) return { ok: false, errors: checked.errors };
       const policyIds = checked.policy.policyIds;
       checked.policy.dispose();
@@ -59,7 +59,7 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: PolicyRouteDeps
       schema: setPolicy.schema,
     },
     async (request) => {
-      const checked = deps.policy.validate((request.body as { text: string }).text);
+      const checked = deps.policy.validate((request.body as BodyOf<typeof validatePolicy>).text);
       if (!checked.ok) {
         throw new BriefcaseError(
           'invalid_args',

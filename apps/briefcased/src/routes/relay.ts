@@ -1,11 +1,18 @@
-import { answerChannelRequest, CHANNEL_CAPABILITIES, openChannel, relay } from '@briefcase/api';
+import {
+  answerChannelRequest,
+  type BodyOf,
+  CHANNEL_CAPABILITIES,
+  openChannel,
+  type ParamsOf,
+  relay,
+} from '@briefcase/api';
 import { BriefcaseError } from '@briefcase/core';
 import { context } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
 import { DEFAULT_AGENT } from '../kernel/action.js';
 import type { ChannelAnswer, ChannelBinding, ChannelEvent, ChannelHub } from '../mcp/channels.js';
-import type { AgentRelayMethod, Relay } from '../mcp/relay.js';
+import type { Relay } from '../mcp/relay.js';
 import { callerTraceContext } from '../trace-context.js';
 import { openSse, type SseStream } from './sse.js';
 
@@ -81,7 +88,7 @@ export function registerRelayRoutes(app: FastifyInstance, deps: RelayRouteDeps):
       schema: answerChannelRequest.schema,
     },
     async (request, reply) => {
-      const { channel, id } = request.params as { channel: string; id: string };
+      const { channel, id } = request.params as ParamsOf<typeof answerChannelRequest>;
       deps.channels.answer(channel, id, request.body as ChannelAnswer);
       return reply.code(204).send();
     },
@@ -94,13 +101,7 @@ export function registerRelayRoutes(app: FastifyInstance, deps: RelayRouteDeps):
       schema: relay.schema,
     },
     async (request, reply) => {
-      const body = request.body as {
-        method: AgentRelayMethod;
-        params?: Record<string, unknown>;
-        channel?: string;
-        ref?: string;
-        progress?: boolean;
-      };
+      const body = request.body as BodyOf<typeof relay>;
       // The upstream request stops when the caller goes away (the agent cancelled it).
       const gone = new AbortController();
       reply.raw.once('close', () => {

@@ -1,4 +1,4 @@
-import { callTool, listTools } from '@briefcase/api';
+import { type BodyOf, callTool, listTools } from '@briefcase/api';
 import { context } from '@opentelemetry/api';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
@@ -54,15 +54,7 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
           toBriefcaseError(request.validationError as FastifyError).error,
         );
       }
-      const { waitMs, channel, ref, progress, ...call } = request.body as {
-        tool: string;
-        args?: unknown;
-        approvalId?: string;
-        waitMs?: number;
-        channel?: string;
-        ref?: string;
-        progress?: boolean;
-      };
+      const { waitMs, channel, ref, progress, ...call } = request.body as BodyOf<typeof callTool>;
       const binding = bindingOf(deps.channels, { channel, ref, progress });
       // A caller who goes away before the answer cancels the call (the tool is told, if it can be),
       // and stops a wait for approval: a call must not run on an approval nobody will see answered.

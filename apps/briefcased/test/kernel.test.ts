@@ -1,4 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BriefcaseError, isBriefcaseError, RECEIPT_KINDS } from '@briefcase/core';
@@ -13,7 +15,8 @@ import { createToolStatsStore } from '../src/db/stats.js';
 import { createApprovalEvents } from '../src/events.js';
 import type { Action, ActionPlan, Caller } from '../src/kernel/action.js';
 import { toolCallAction } from '../src/kernel/actions/tool-call.js';
-import { createKernel, type Kernel } from '../src/kernel/enforce.js';
+import { createKernel, type Kernel, scopedSecrets } from '../src/kernel/enforce.js';
+import { outboundFetch } from '../src/kernel/outbound.js';
 import { createReceiptWriter } from '../src/kernel/receipt-writer.js';
 import { DEFAULT_PIPELINE_SETTINGS } from '../src/pipeline/settings.js';
 import { createToolRegistry } from '../src/tools/registry.js';
@@ -308,5 +311,38 @@ describe('one receipt writer', () => {
     };
     walk(src);
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('capabilities of external tools', () => {
+  it('a secret reader answers only for the names the tool declared', async () => {
+    const store = createMemorySecretStore();
+    await store.put('provider.token', 'value-of-the-declared-secret');
+    await store.put('other.token', 'value-of-another-secret');
+    const secrets = scopedSecrets(store, ['provider.token']);
+    expect((await secrets.get('provider.token'))?.reveal()).toBe('value-of-the-declared-secret');
+    const refused = await secrets.get('other.token').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isBriefcaseError(refused) && refused.code).toBe('sandbox_violation');
+    expect(String((refused as Error).message)).not.toContain('value-of-another-secret');
+  });
+
+  it('outbound fetch never follows a redirect', async () => {
+    let followed = false;
+    const server = createServer((req, res) => {
+      if (req.url === '/elsewhere') followed = true;
+      res.writeHead(req.url === '/start' ? 302 : 200, { location: '/elsewhere' }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await outboundFetch(`http://127.0.0.1:${port}/start`);
+      expect(response.status).toBe(302);
+      expect(followed).toBe(false);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -54,10 +54,10 @@ export const hasReceipt = (error: BriefcaseError): boolean =>
   typeof (error.details as { receiptSeq?: unknown } | null | undefined)?.receiptSeq === 'number';
 
 /** Milliseconds since `t0` (a `performance.now()` reading), to the microsecond. */
-export const elapsedMs = (t0: number) => Math.round((performance.now() - t0) * 1000) / 1000;
+const elapsedMs = (t0: number) => Math.round((performance.now() - t0) * 1000) / 1000;
 
 /** The receipt of `attempt`, for its kind. The one place an attempt becomes receipt fields. */
-export function attemptReceipt(
+function attemptReceipt(
   attempt: Attempt,
   result: { errorCode: ErrorCode | null; durationMs: number; redactions?: number; costMicroUsd?: number },
 ): ReceiptFields {

@@ -15,6 +15,7 @@ import { createToolStatsStore } from '../src/db/stats.js';
 import { createApprovalEvents } from '../src/events.js';
 import type { Action, ActionPlan, Caller } from '../src/kernel/action.js';
 import { toolCallAction } from '../src/kernel/actions/tool-call.js';
+import { adminInputHash } from '../src/kernel/admin.js';
 import { createKernel, type Kernel, scopedSecrets } from '../src/kernel/enforce.js';
 import { outboundFetch } from '../src/kernel/outbound.js';
 import { createReceiptWriter } from '../src/kernel/receipt-writer.js';
@@ -287,7 +288,7 @@ describe('every action kind ends in exactly one final receipt of its kind', () =
     expectOneFinal(invalid.added, 'mcp_relay', 'invalid');
   });
 
-  it('a transactional tool writes through its receipt transaction: both or neither', async () => {
+  it('a receipt that cannot be written fails the action with internal_error and records nothing', async () => {
     db.exec("CREATE TRIGGER fail_receipts BEFORE INSERT ON receipts BEGIN SELECT RAISE(ABORT, 'disk'); END;");
     const broken = await attempt(() => kernel.enforce(actionFor('read_transactional', {}), caller));
     expect(broken.error?.code).toBe('internal_error');
@@ -344,5 +345,21 @@ describe('capabilities of external tools', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('the input hash of an admin receipt', () => {
+  it('blanks secret-bearing members, so a guessed secret cannot be tested against it', () => {
+    const add = (token: string, url = 'http://127.0.0.1:1/mcp') => ({
+      name: 's',
+      url,
+      env: { TOKEN: token },
+      clientSecret: token,
+    });
+    expect(adminInputHash(add('first-secret'))).toBe(adminInputHash(add('second-secret')));
+    expect(adminInputHash(add('x'))).not.toBe(adminInputHash(add('x', 'http://127.0.0.1:2/mcp')));
+    expect(adminInputHash({ env: { A: 'x' } })).not.toBe(adminInputHash({ env: { B: 'x' } }));
+    expect(adminInputHash(['not', 'an', 'object'])).toBeNull();
+    expect(adminInputHash('a bare string')).toBeNull();
   });
 });

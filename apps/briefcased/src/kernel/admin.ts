@@ -50,8 +50,9 @@ const SECRET_MEMBERS = new Set(['env', 'clientSecret', 'token', 'password', 'pas
  * tell two attempts apart or match one to a person's command, never a way to test a guessed secret.
  */
 export function adminInputHash(input: unknown): string | null {
-  if (input === undefined || input === null) return null;
-  if (!isRecord(input)) return canonicalHash(typeof input === 'string' ? { text: input } : {});
+  // Every admin body is a JSON object; anything else is refused by validation, and its members
+  // cannot be told apart from secrets, so it is not hashed at all.
+  if (!isRecord(input)) return null;
   const blanked: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     blanked[key] = !SECRET_MEMBERS.has(key)

@@ -180,7 +180,11 @@ export function createKernel(deps: KernelDeps) {
       const nowMs = deps.clock().getTime();
       const decision = decideStage(plan, attempt, nowMs);
       const binding = plan.approval;
-      if (decision.kind === 'allow' || !binding) return reserve(plan, undefined);
+      if (decision.kind === 'allow' || !binding) {
+        // Decided again after a wait, the policy may now allow it: the pending approval is not used.
+        attempt.approvalId = null;
+        return reserve(plan, undefined);
+      }
       const resolution = withSpan(tracer, 'briefcase.approve', {}, () =>
         resolveApproval(
           approvals,
@@ -260,9 +264,9 @@ export function createKernel(deps: KernelDeps) {
     options.signal?.addEventListener('abort', cancel, { once: true });
     if (options.signal?.aborted) controller.abort();
     const base = { now: deps.clock(), signal: controller.signal };
+    const label = plan.output?.label ?? attempt.kind;
     try {
       return await withSpan(tracer, 'briefcase.execute', { 'briefcase.mode': executor.mode }, async () => {
-        const label = plan.output?.label ?? attempt.kind;
         if (executor.mode === 'transactional') {
           return writer.commit((tx) =>
             finish(
@@ -294,7 +298,6 @@ export function createKernel(deps: KernelDeps) {
       });
     } catch (error) {
       controller.abort();
-      const label = plan.output?.label ?? attempt.kind;
       throw isBriefcaseError(error)
         ? error
         : new BriefcaseError('upstream_error', `${label} failed while running; see the daemon log.`);

@@ -1,5 +1,5 @@
 import { SHARED_SCHEMAS } from '@briefcase/api';
-import { BriefcaseError, type ErrorCode, isRecord } from '@briefcase/core';
+import { BriefcaseError, type ErrorCode } from '@briefcase/core';
 import type { KeyStore } from '@briefcase/keys';
 import type { ReceiptLog } from '@briefcase/receipts';
 import fastifySwagger from '@fastify/swagger';
@@ -20,7 +20,7 @@ import { DEFAULT_AGENT } from './kernel/action.js';
 import type { ToolCalls } from './kernel/actions/tool-call.js';
 import type { AdminActionName, AdminLedger } from './kernel/admin.js';
 import { hasReceipt } from './kernel/enforce.js';
-import { RECEIPT_WRITE_FAILED, type ReceiptWriter } from './kernel/receipt-writer.js';
+import type { ReceiptWriter } from './kernel/receipt-writer.js';
 import type { ChannelHub } from './mcp/channels.js';
 import type { McpManager } from './mcp/manager.js';
 import type { Relay } from './mcp/relay.js';
@@ -203,16 +203,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     error: BriefcaseError,
     outcome: 'failed' | 'denied' | 'invalid',
   ): Promise<BriefcaseError> {
-    const recorded = await deps.admin.failed(adminRequestOf(request), error, outcome);
-    if ('writeError' in recorded) {
-      request.log.error({ err: recorded.writeError }, 'an admin failure could not be receipted');
-      return new BriefcaseError('internal_error', RECEIPT_WRITE_FAILED);
-    }
-    const details = isRecord(error.details) ? error.details : {};
-    return new BriefcaseError(error.code, error.message, {
-      details: { ...details, receiptSeq: recorded.receiptSeq },
-      ...(error.approvalId ? { approvalId: error.approvalId } : {}),
-    });
+    const answer = await deps.admin.failed(adminRequestOf(request), error, outcome);
+    if (!hasReceipt(answer))
+      request.log.error({ err: answer.cause }, 'an admin failure could not be receipted');
+    return answer;
   }
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {

@@ -1,5 +1,5 @@
 import { type BriefcaseError, canonicalHash, isRecord, type ReceiptKind } from '@briefcase/core';
-import type { ReceiptFields, ReceiptWriter } from './receipt-writer.js';
+import { type ReceiptFields, type ReceiptWriter, withReceiptSeq, writeFailure } from './receipt-writer.js';
 
 /**
  * Every administrative action the API offers, as data: its name (a route's `config.admin`) and the
@@ -91,15 +91,19 @@ export function createAdminLedger(writer: ReceiptWriter) {
      * Records a failed or refused action and returns the error to answer with, carrying the
      * receipt's sequence number. When the receipt cannot be written, the writer's error is returned.
      */
-    async failed(request: AdminRequest, error: BriefcaseError, outcome: 'failed' | 'denied' | 'invalid') {
+    async failed(
+      request: AdminRequest,
+      error: BriefcaseError,
+      outcome: 'failed' | 'denied' | 'invalid',
+    ): Promise<BriefcaseError> {
       try {
         const receipt = await writer.record(
           'admin_change',
           adminReceipt(request, { outcome, errorCode: error.code }),
         );
-        return { receiptSeq: receipt.seq };
+        return withReceiptSeq(error, receipt.seq);
       } catch (cause) {
-        return { writeError: cause };
+        return writeFailure(cause);
       }
     },
   };

@@ -5,7 +5,6 @@ import {
   type DecisionReason,
   type ErrorCode,
   isBriefcaseError,
-  isRecord,
 } from '@briefcase/core';
 import { isBudgetDenial, type PolicyDecision } from '@briefcase/policy';
 import type { SecretStore } from '@briefcase/secrets';
@@ -19,7 +18,13 @@ import { redactResult } from '../pipeline/redact.js';
 import { waitForDecision } from '../pipeline/wait.js';
 import type { ExternalToolContext, OutboundFetch, TransactionHandle } from '../tools/types.js';
 import type { Action, ActionPlan, Attempt, Caller, Enforced, EnforceOptions } from './action.js';
-import type { ReceiptFields, ReceiptTransaction, ReceiptWriter } from './receipt-writer.js';
+import {
+  type ReceiptFields,
+  type ReceiptTransaction,
+  type ReceiptWriter,
+  withReceiptSeq,
+  writeFailure,
+} from './receipt-writer.js';
 
 const tracer = getTracer('briefcased.kernel');
 
@@ -390,13 +395,9 @@ export function createKernel(deps: KernelDeps) {
         return receipt.seq;
       });
     } catch (cause) {
-      return isBriefcaseError(cause) ? cause : new BriefcaseError('internal_error', String(cause));
+      return writeFailure(cause);
     }
-    const details = { ...(isRecord(failure.details) ? failure.details : {}), receiptSeq: seq };
-    return new BriefcaseError(failure.code, failure.message, {
-      details,
-      ...(failure.approvalId ? { approvalId: failure.approvalId } : {}),
-    });
+    return withReceiptSeq(failure, seq);
   }
 
   return { enforce, recordRejected };

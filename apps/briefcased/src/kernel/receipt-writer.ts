@@ -1,4 +1,4 @@
-import { BriefcaseError, isBriefcaseError, isReceiptKind, type ReceiptKind } from '@briefcase/core';
+import { BriefcaseError, isBriefcaseError, isReceiptKind, isRecord, type ReceiptKind } from '@briefcase/core';
 import type { JsonValue, Receipt, ReceiptLog } from '@briefcase/receipts';
 import { createGroupCommit } from '../db/group-commit.js';
 import type { Db } from '../db/open.js';
@@ -52,3 +52,15 @@ export function createReceiptWriter(deps: {
       });
   return { commit, record: (kind, fields) => commit((t) => t.append(kind, fields)) };
 }
+
+/** `error` with the sequence number of the receipt that recorded it in `details.receiptSeq`. */
+export function withReceiptSeq(error: BriefcaseError, receiptSeq: number): BriefcaseError {
+  return new BriefcaseError(error.code, error.message, {
+    details: { ...(isRecord(error.details) ? error.details : {}), receiptSeq },
+    ...(error.approvalId ? { approvalId: error.approvalId } : {}),
+  });
+}
+
+/** A failure of the writer as the error to answer with: always `internal_error`, never its text. */
+export const writeFailure = (cause: unknown): BriefcaseError =>
+  isBriefcaseError(cause) ? cause : new BriefcaseError('internal_error', RECEIPT_WRITE_FAILED, { cause });

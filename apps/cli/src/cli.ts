@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { actionFactory, type RunState } from './action.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerBudgets } from './commands/budgets.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerGateway } from './commands/gateway.js';
 import { registerKeys } from './commands/keys.js';
@@ -56,6 +57,7 @@ export function buildProgram(io: Io, state: RunState): Command {
   registerPolicy(program, act);
   registerMcp(program, act);
   registerGateway(program, act);
+  registerCompletion(program, act);
   return program;
 }
 

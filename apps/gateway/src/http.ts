@@ -1,6 +1,7 @@
 import { hash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type AddressInfo, isIPv4, isIPv6 } from 'node:net';
+import { type AddressInfo, isIPv6 } from 'node:net';
+import { isLoopbackHost } from '@briefcase/core';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -52,12 +53,6 @@ const LOOPBACK_HOSTNAMES = ['localhost', '127.0.0.1', '[::1]'];
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 const CORS_ALLOW_HEADERS =
   'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID';
-
-/** True for names and addresses that only reach this machine. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || (isIPv4(bare) && bare.startsWith('127.'));
-}
 
 function sha256(value: string): Buffer {
   // One-shot hashing (Node 20.12+): no Hash object per request.

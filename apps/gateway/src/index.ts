@@ -6,7 +6,7 @@ export {
   TOKEN_REJECTED_MESSAGE,
   TOOL_LEVEL_CODES,
 } from './errors.js';
-export { type HttpGateway, type HttpGatewayOptions, isLoopbackHost, startHttpGateway } from './http.js';
+export { type HttpGateway, type HttpGatewayOptions, startHttpGateway } from './http.js';
 export {
   createGatewayServer,
   DEFAULT_APPROVAL_WAIT_MS,

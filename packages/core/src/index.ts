@@ -16,6 +16,7 @@ export {
   MAX_MCP_TIMEOUT_MS,
   MAX_TOOL_NAME_LENGTH,
 } from './limits.js';
+export { isLoopbackHost } from './loopback.js';
 export { isPlainObject, isRecord } from './objects.js';
 export { DATA_DIR_LAYOUT, resolveDataDir } from './paths.js';
 export { isReceiptKind, RECEIPT_KINDS, type ReceiptKind } from './receipt-kinds.js';

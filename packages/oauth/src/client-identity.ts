@@ -2,7 +2,6 @@ import {
   type AuthorizationServer,
   type Client,
   type ClientAuth,
-  ClientSecretBasic,
   ClientSecretPost,
   dynamicClientRegistrationRequest,
   None,
@@ -169,21 +168,28 @@ export async function registerClient(
   if (metadata.softwareVersion !== undefined) body.software_version = metadata.softwareVersion;
 
   let registered: Awaited<ReturnType<typeof processDynamicClientRegistrationResponse>>;
+  let answered: number | undefined;
   try {
     const response = await dynamicClientRegistrationRequest(
       as,
       body as Parameters<typeof dynamicClientRegistrationRequest>[1],
       oauthHttpOptions(http),
     );
-    registered = await processDynamicClientRegistrationResponse(response);
+    answered = response.status;
+    registered = await processDynamicClientRegistrationResponse(await withSecretExpiryDefault(response));
   } catch (err) {
     if (err instanceof OAuthError) throw err;
     const e = err as { error?: unknown; error_description?: unknown };
+    // A 201 with a body we cannot use is not a refusal: say which it was.
+    const accepted = answered === 201;
     throw new OAuthError(
       'upstream_error',
       'registration_failed',
-      'Dynamic client registration was refused.',
+      accepted
+        ? 'The authorization server registered a client but its registration response is not valid (RFC 7591 §3.2.1).'
+        : 'Dynamic client registration was refused.',
       {
+        ...(answered !== undefined ? { status: answered } : {}),
         error: safeErrorCode(e.error),
         description: safeDescription(e.error_description),
       },
@@ -215,6 +221,54 @@ export async function registerClient(
   };
 }
 
+/**
+ * RFC 7591 §3.2.1 makes `client_secret_expires_at` REQUIRED when a `client_secret` is issued, with
+ * 0 meaning "does not expire", and oauth4webapi enforces it; real servers (and the MCP conformance
+ * suite's) omit it. A missing expiry is read as 0: the secret is used until the server refuses it.
+ * Every other check stays oauth4webapi's, on an otherwise unchanged body.
+ */
+async function withSecretExpiryDefault(response: Response): Promise<Response> {
+  if (response.status !== 201) return response;
+  let body: unknown;
+  try {
+    body = await response.clone().json();
+  } catch {
+    return response;
+  }
+  if (
+    typeof body !== 'object' ||
+    body === null ||
+    Array.isArray(body) ||
+    !('client_secret' in body) ||
+    'client_secret_expires_at' in body
+  ) {
+    return response;
+  }
+  return new Response(JSON.stringify({ ...body, client_secret_expires_at: 0 }), {
+    status: response.status,
+    headers: response.headers,
+  });
+}
+
+/**
+ * `application/x-www-form-urlencoded` encoding of a client ID or secret for HTTP Basic (RFC 6749
+ * §2.3.1 and Appendix B): the WHATWG form serializer, which leaves `*-._` and alphanumerics as they
+ * are and writes a space as `+`. oauth4webapi also encodes `-`, `_`, `.`, `!`, `~`, `*`, `'`, `(`,
+ * `)`, which servers that decode only what the RFC requires (the MCP conformance suite's among
+ * them) compare literally and refuse: `pre-registered-client` must stay as it is.
+ */
+export function formEncodeCredential(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
+}
+
+/** HTTP Basic client authentication (RFC 6749 §2.3.1) with {@link formEncodeCredential}. */
+function clientSecretBasic(clientSecret: string): ClientAuth {
+  return (_as, client, _body, headers) => {
+    const credentials = `${formEncodeCredential(client.client_id)}:${formEncodeCredential(clientSecret)}`;
+    headers.set('authorization', `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`);
+  };
+}
+
 /** The oauth4webapi client metadata object for `identity`. */
 export function toOauthClient(identity: ClientIdentity): Client {
   return { client_id: identity.clientId, token_endpoint_auth_method: identity.tokenEndpointAuthMethod };
@@ -224,7 +278,7 @@ export function toOauthClient(identity: ClientIdentity): Client {
 export function clientAuthentication(identity: ClientIdentity): ClientAuth {
   switch (identity.tokenEndpointAuthMethod) {
     case 'client_secret_basic':
-      return ClientSecretBasic(identity.clientSecret ?? '');
+      return clientSecretBasic(identity.clientSecret ?? '');
     case 'client_secret_post':
       return ClientSecretPost(identity.clientSecret ?? '');
     default:

@@ -74,45 +74,80 @@ export interface ProtectedResourceDiscovery {
 /**
  * Finds and validates the protected resource metadata of `resourceUrl` (RFC 9728): the
  * `resource_metadata` URL from a `WWW-Authenticate` challenge first, then the path-inserted
- * well-known URL (§3.1), then the root well-known URL (MCP authorization spec, "Protected
- * Resource Metadata Discovery Requirements"). The document's `resource` must equal `resourceUrl`
- * (§3.3), or discovery fails closed with `resource_mismatch`; a 3xx fails with `redirect`.
+ * well-known URL (§3.1), then the root well-known URL (MCP authorization spec 2025-11-25,
+ * "Protected Resource Metadata Discovery Requirements"). A 3xx fails with `redirect`.
+ *
+ * Which `resource` a document may name (§3.3: the identifier the well-known URL was built from):
+ * the path-inserted document must name `resourceUrl` exactly; the root document was built from the
+ * origin, and a challenge's URL may serve a whole server, so those two may also name an ancestor of
+ * `resourceUrl` on the same origin (`https://host/` for `https://host/mcp`), as the MCP SDK's client
+ * accepts. Anything else fails closed with `resource_mismatch`. The caller uses
+ * `metadata.resource` as the RFC 8707 resource indicator.
  */
 export async function discoverProtectedResource(
   resourceUrl: string | URL,
   options: DiscoverProtectedResourceOptions = {},
 ): Promise<ProtectedResourceDiscovery> {
   const resource = assertSecureUrl(resourceUrl, 'invalid_args', 'resource URL');
-  const candidates: URL[] = [];
+  const candidates: { url: URL; exact: boolean }[] = [];
   if (options.resourceMetadataUrl !== undefined) {
-    candidates.push(assertSecureUrl(options.resourceMetadataUrl, 'upstream_error', 'resource_metadata URL'));
+    const url = assertSecureUrl(options.resourceMetadataUrl, 'upstream_error', 'resource_metadata URL');
+    candidates.push({ url, exact: false });
   }
   const inserted = wellKnownUrl(resource, 'oauth-protected-resource');
-  candidates.push(inserted);
+  candidates.push({ url: inserted, exact: true });
   const root = new URL('/.well-known/oauth-protected-resource', resource.origin);
-  if (root.href !== inserted.href) candidates.push(root);
+  if (root.href !== inserted.href) candidates.push({ url: root, exact: false });
 
-  const found = await firstMetadata(candidates, options.http, {
-    what: 'protected resource metadata',
-    process: (response) => processResourceDiscoveryResponse(resource, response),
-    mismatch: (candidate) =>
-      new OAuthError(
-        'upstream_error',
-        'resource_mismatch',
-        `The protected resource metadata at ${describeUrl(candidate)} is for another resource, not ${describeUrl(resource)} (RFC 9728 §3.3).`,
-        { url: describeUrl(candidate) },
-      ),
-  });
+  const found = await firstMetadata(
+    candidates.map((candidate) => candidate.url),
+    options.http,
+    {
+      what: 'protected resource metadata',
+      process: async (response, candidate) => {
+        const exact = candidates.find((c) => c.url === candidate)?.exact ?? true;
+        const named = exact ? resource : await namedResource(response.clone(), resource);
+        return processResourceDiscoveryResponse(named, response);
+      },
+      mismatch: (candidate) =>
+        new OAuthError(
+          'upstream_error',
+          'resource_mismatch',
+          `The protected resource metadata at ${describeUrl(candidate)} is for another resource, not ${describeUrl(resource)} (RFC 9728 §3.3).`,
+          { url: describeUrl(candidate) },
+        ),
+    },
+  );
   if (!found) {
     throw new OAuthError(
       'upstream_error',
       'metadata_not_found',
       `No protected resource metadata was found for ${describeUrl(resource)}.`,
-      { tried: candidates.map(describeUrl) },
+      { tried: candidates.map((candidate) => describeUrl(candidate.url)) },
     );
   }
   const authorizationServer = pickAuthorizationServer(found.value, options.preferredAuthorizationServer);
   return { metadata: found.value, metadataUrl: found.url.href, authorizationServer };
+}
+
+/**
+ * The resource a root or challenge-named document may name for `resource`: the `resource` it
+ * states when that is `resource` itself or an ancestor on the same origin (path prefix ending at a
+ * `/` segment boundary, no query), else `resource` (so oauth4webapi reports the mismatch).
+ */
+async function namedResource(response: Response, resource: URL): Promise<URL> {
+  let stated: unknown;
+  try {
+    stated = ((await response.json()) as { resource?: unknown }).resource;
+  } catch {
+    return resource;
+  }
+  if (typeof stated !== 'string' || !URL.canParse(stated)) return resource;
+  const named = new URL(stated);
+  if (named.origin !== resource.origin || named.search !== '' || named.hash !== '') return resource;
+  const base = named.pathname.endsWith('/') ? named.pathname : `${named.pathname}/`;
+  const path = resource.pathname.endsWith('/') ? resource.pathname : `${resource.pathname}/`;
+  return path.startsWith(base) ? named : resource;
 }
 
 /**
@@ -125,7 +160,7 @@ async function firstMetadata<T>(
   http: HttpOptions | undefined,
   how: {
     what: string;
-    process: (response: Response) => Promise<T>;
+    process: (response: Response, candidate: URL) => Promise<T>;
     mismatch: (candidate: URL) => OAuthError;
   },
 ): Promise<{ value: T; url: URL } | undefined> {
@@ -140,7 +175,7 @@ async function firstMetadata<T>(
       continue;
     }
     try {
-      return { value: await how.process(response), url: candidate };
+      return { value: await how.process(response, candidate), url: candidate };
     } catch (err) {
       if ((err as { code?: unknown }).code === JSON_ATTRIBUTE_COMPARISON) throw how.mismatch(candidate);
       throw new OAuthError(

@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import type { ErrorCode } from '@briefcase/core';
+import { type ErrorCode, isLoopbackHost } from '@briefcase/core';
 import { allowInsecureRequests, customFetch } from 'oauth4webapi';
 import { OAuthError } from './errors.js';
 
@@ -15,17 +14,6 @@ export interface HttpOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_BYTES = 1024 * 1024;
-
-/**
- * True for a literal loopback address (127.0.0.0/8 or ::1). `localhost` is deliberately not
- * included: RFC 8252 §8.3 recommends the literal address because a name can resolve elsewhere.
- */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
-  if (isIP(host) === 4) return host.split('.')[0] === '127';
-  if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
-  return false;
-}
 
 /**
  * Parses `input` and requires `https:`, or `http:` on a loopback address (OAuth 2.1 §1.5, RFC 8414

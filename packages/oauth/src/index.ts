@@ -44,7 +44,7 @@ export {
   isUseDpopNonceResponse,
 } from './dpop.js';
 export { isOAuthFailure, OAuthError, type OAuthFailureReason } from './errors.js';
-export { assertSecureUrl, type HttpOptions, isLoopbackHost } from './http.js';
+export { assertSecureUrl, type HttpOptions } from './http.js';
 export { type FetchWithTokenOptions, fetchWithToken } from './resource-fetch.js';
 export {
   chooseTokenBinding,

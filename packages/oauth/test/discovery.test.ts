@@ -4,7 +4,6 @@ import {
   assertSecureUrl,
   discoverAuthorizationServer,
   discoverProtectedResource,
-  isLoopbackHost,
   MAX_WWW_AUTHENTICATE_LENGTH,
   parseWwwAuthenticate,
   wellKnownUrl,
@@ -126,17 +125,20 @@ describe('parseWwwAuthenticate', () => {
 });
 
 describe('secure URL rule', () => {
-  it('allows https and http on loopback IP literals only', () => {
-    expect(isLoopbackHost('127.0.0.1')).toBe(true);
-    expect(isLoopbackHost('127.9.9.9')).toBe(true);
-    expect(isLoopbackHost('[::1]')).toBe(true);
-    expect(isLoopbackHost('localhost')).toBe(false);
-    expect(isLoopbackHost('10.0.0.1')).toBe(false);
+  it('allows https, and http on loopback only (localhost included: RFC 6761 §6.3, RFC 8252 §8.3)', () => {
     expect(() => assertSecureUrl('https://as.example/x')).not.toThrow();
-    expect(() => assertSecureUrl('http://127.0.0.1:9/x')).not.toThrow();
+    for (const good of [
+      'http://127.0.0.1:9/x',
+      'http://[::1]:9/',
+      'http://localhost:3000/mcp',
+      'http://LOCALHOST/',
+    ]) {
+      expect(() => assertSecureUrl(good), good).not.toThrow();
+    }
     for (const bad of [
       'http://as.example/',
-      'http://localhost/',
+      'http://localhost.evil.example/',
+      'http://127.0.0.1.nip.io/',
       'ftp://as.example/',
       'https://u:p@as.example/',
       'nope',

@@ -81,7 +81,11 @@ export interface TestAuthorizationServer extends TrustedIssuer {
   close(): Promise<void>;
 }
 
-export const CONFIDENTIAL_CLIENT = { clientId: 'app', clientSecret: 's3cret-s3cret-s3cret-0123456789' };
+/** Its id and secret hold characters that Basic authentication must form-encode exactly (RFC 6749 §2.3.1). */
+export const CONFIDENTIAL_CLIENT = {
+  clientId: 'pre-registered-client',
+  clientSecret: 's3cret-s3cret.s3cret~0123456789 +',
+};
 
 /**
  * oidc-provider 9.13.3 with PKCE required, DPoP (nonces switchable), revocation, introspection,

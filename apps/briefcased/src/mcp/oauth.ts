@@ -312,6 +312,9 @@ export function createMcpAuth(deps: McpAuthDeps) {
     const discovered = await discoverProtectedResource(resource, {
       ...(challenge.resourceMetadataUrl ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}),
     });
+    // The resource indicator (RFC 8707) is what the metadata names: the server URL itself, or an
+    // ancestor on its origin when the metadata came from the root well-known URL (RFC 9728 §3.3).
+    const indicator = discovered.metadata.resource;
     const as = await discoverAuthorizationServer(discovered.authorizationServer, {
       mode: quirks.oidcOnly ? 'oidc' : 'auto',
     });
@@ -356,7 +359,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
       const request = await buildAuthorizationRequest(as, client, {
         redirectUri: listener.redirectUri,
         ...(scope ? { scope } : {}),
-        resource,
+        resource: indicator,
         omitResource: quirks.omitResource,
         ...(dpop ? { dpop } : {}),
       });
@@ -380,7 +383,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
       const record: OAuthRecord = {
         ...emptyOAuthRecord(server.name, now(), quirks),
         issuer: as.issuer,
-        resource,
+        resource: indicator,
         clientId: client.clientId,
         clientSource: client.source,
         tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,

@@ -48,6 +48,24 @@ function stepUpScope(previous: OAuthRecord | undefined): string | undefined {
   return [...scopes].join(' ');
 }
 
+/** What a 401 challenge tells a client that has no token (RFC 9728 §5.1, RFC 6750 §3). */
+interface Challenge {
+  resourceMetadataUrl?: string;
+  scope?: string;
+}
+
+/** The `resource_metadata` and `scope` of a `WWW-Authenticate` header's Bearer (or DPoP) challenge. */
+function challengeOf(header: string | null): Challenge {
+  const parsed = parseWwwAuthenticate(header);
+  const challenge = findChallenge(parsed, 'bearer') ?? findChallenge(parsed, 'dpop');
+  return {
+    ...(challenge?.params.resource_metadata
+      ? { resourceMetadataUrl: challenge.params.resource_metadata }
+      : {}),
+    ...(challenge?.params.scope ? { scope: challenge.params.scope } : {}),
+  };
+}
+
 /** The authorization view of a server nobody signed in to: it needs a sign-in when it answered 401. */
 export function noAuthView(needsLogin: boolean): AuthView {
   return {
@@ -215,7 +233,9 @@ export function createMcpAuth(deps: McpAuthDeps) {
     return async (input, init) => {
       const record = store.get(server);
       if (record?.state !== 'authorized' || !record.resource) {
-        return fetch(input, init);
+        const response = await fetch(input, init);
+        if (response.status === 401) rememberChallenge(server, response.headers.get('www-authenticate'));
+        return response;
       }
       let entry: Live;
       try {
@@ -246,8 +266,22 @@ export function createMcpAuth(deps: McpAuthDeps) {
     };
   }
 
+  /**
+   * The last 401 challenge each server sent on a real request without a token. A server may let
+   * `initialize` through and challenge only `tools/list`, so the login's own probe can see none;
+   * this one then names the metadata and scope (MCP authorization spec, "Scope Selection Strategy").
+   */
+  const challenges = new Map<string, Challenge>();
+
+  function rememberChallenge(server: string, header: string | null): void {
+    const challenge = challengeOf(header);
+    if (challenge.resourceMetadataUrl !== undefined || challenge.scope !== undefined) {
+      challenges.set(server, challenge);
+    }
+  }
+
   /** Probes the server without a token: its 401 challenge names the metadata and scope (RFC 9728 §5.1). */
-  async function probe(url: string): Promise<{ resourceMetadataUrl?: string; scope?: string }> {
+  async function probe(url: string): Promise<Challenge> {
     try {
       const response = await fetch(url, {
         method: 'POST',
@@ -267,15 +301,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
       });
       await response.body?.cancel().catch(() => undefined);
       if (response.status !== 401) return {};
-      const challenge =
-        findChallenge(parseWwwAuthenticate(response.headers.get('www-authenticate')), 'bearer') ??
-        findChallenge(parseWwwAuthenticate(response.headers.get('www-authenticate')), 'dpop');
-      return {
-        ...(challenge?.params.resource_metadata
-          ? { resourceMetadataUrl: challenge.params.resource_metadata }
-          : {}),
-        ...(challenge?.params.scope ? { scope: challenge.params.scope } : {}),
-      };
+      return challengeOf(response.headers.get('www-authenticate'));
     } catch {
       return {};
     }
@@ -308,7 +334,9 @@ export function createMcpAuth(deps: McpAuthDeps) {
       ...(previous?.quirks ?? emptyOAuthRecord(server.name, 0).quirks),
       ...input.quirks,
     };
-    const challenge = await probe(resource);
+    const probed = await probe(resource);
+    const challenge =
+      probed.resourceMetadataUrl || probed.scope ? probed : (challenges.get(server.name) ?? {});
     const discovered = await discoverProtectedResource(resource, {
       ...(challenge.resourceMetadataUrl ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}),
     });
@@ -422,8 +450,9 @@ export function createMcpAuth(deps: McpAuthDeps) {
               by: 'local-admin',
             });
           });
-          finishLogin(id, { state: 'authorized' });
+          // Reconnect and re-read the catalog first: a person told "signed in" lists tools next.
           await deps.onChanged(server.name);
+          finishLogin(id, { state: 'authorized' });
         } catch (error) {
           const e = isBriefcaseError(error)
             ? error

@@ -100,7 +100,32 @@ const LEGS = [
         ? ['--scenario', scenario, '--spec-version', REQUIREMENTS_REVISION]
         : ['--requirements', REQUIREMENTS_REVISION],
   },
-].map((leg) => ({ ...leg, cli: join(leg.packageDir, 'dist/index.js') }));
+].map((leg) => ({ ...leg, side: 'server', cli: join(leg.packageDir, 'dist/index.js') }));
+
+/**
+ * The client legs: the suite's scenario servers and authorization servers against briefcase as the
+ * client, driven by conformance/client.mjs, which plays a person through the CLI (`mcp add`,
+ * `mcp login --no-browser`, the browser's redirects, `tools call`) with a fresh daemon per scenario.
+ */
+const CLIENT_LEGS = [
+  {
+    id: 'client-current',
+    packageDir: join(REPO_ROOT, 'node_modules/@modelcontextprotocol/conformance'),
+    version: '0.1.16',
+    selection: '--suite auth',
+    expectedFailuresFile: join(HERE, 'expected-failures-client.json'),
+    suiteArgs: (scenario) => (scenario ? ['--scenario', scenario] : ['--suite', 'auth']),
+  },
+  {
+    id: 'client-next',
+    packageDir: join(REPO_ROOT, 'node_modules/conformance-next'),
+    version: '0.2.0-alpha.12',
+    selection: '--suite auth',
+    expectedFailuresFile: join(HERE, 'expected-failures-client-next.json'),
+    suiteArgs: (scenario) => (scenario ? ['--scenario', scenario] : ['--suite', 'auth']),
+  },
+].map((leg) => ({ ...leg, side: 'client', cli: join(leg.packageDir, 'dist/index.js') }));
+const CLIENT_DRIVER = join(HERE, 'client.mjs');
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, so a proxy must not forward them. */
 const HOP_BY_HOP = new Set([
@@ -129,9 +154,9 @@ if (options.help) {
   );
   process.exit(0);
 }
-if (options.leg !== undefined && !LEGS.some((leg) => leg.id === options.leg)) {
+if (options.leg !== undefined && ![...LEGS, ...CLIENT_LEGS].some((leg) => leg.id === options.leg)) {
   process.stderr.write(
-    `conformance: unknown --leg ${JSON.stringify(options.leg)}; one of ${LEGS.map((l) => l.id).join(', ')}\n`,
+    `conformance: unknown --leg ${JSON.stringify(options.leg)}; one of ${[...LEGS, ...CLIENT_LEGS].map((l) => l.id).join(', ')}\n`,
   );
   process.exit(2);
 }
@@ -440,6 +465,38 @@ function readResults(resultsDir) {
   return results;
 }
 
+/**
+ * Reads a client leg's results: `<resultsDir>/<scenario>-<ISO timestamp>/checks.json`, where a
+ * scenario name's `/` makes a subdirectory (`auth/metadata-default-2026-…`).
+ */
+function readClientResults(resultsDir, scenarios) {
+  const results = new Map();
+  for (const scenario of scenarios) {
+    const parent = join(resultsDir, scenario, '..');
+    const prefix = `${basename(scenario)}-`;
+    if (!existsSync(parent)) continue;
+    for (const entry of readdirSync(parent, { withFileTypes: true })) {
+      const stamp = entry.name.slice(prefix.length);
+      if (
+        !entry.isDirectory() ||
+        !entry.name.startsWith(prefix) ||
+        !/^\d{4}-\d{2}-\d{2}T[\d-]+Z$/.test(stamp)
+      ) {
+        continue;
+      }
+      const file = join(parent, entry.name, 'checks.json');
+      try {
+        results.set(scenario, JSON.parse(readFileSync(file, 'utf8')));
+      } catch (error) {
+        results.set(scenario, [
+          { id: 'results', status: 'FAILURE', errorMessage: `unreadable ${file}: ${error.message}` },
+        ]);
+      }
+    }
+  }
+  return results;
+}
+
 function readExpectedFailures(file) {
   const parsed = JSON.parse(readFileSync(file, 'utf8'));
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -479,14 +536,16 @@ function report(leg, scenarios, results, expected) {
     const warnings = checks ? checks.filter((c) => c.status === 'WARNING') : [];
     // SKIPPED: the check does not apply at the run's spec version and its precondition was absent.
     const skipped = checks ? checks.filter((c) => c.status === 'SKIPPED') : [];
-    const passed = checks !== undefined && failures.length === 0;
+    // The suite fails a client scenario on a warning too (a SHOULD the client skipped); so do we.
+    const passed =
+      checks !== undefined && failures.length === 0 && (leg.side !== 'client' || warnings.length === 0);
     rows.push({ scenario, specVersions, notScored, checks, failures, warnings, skipped, passed });
   }
   const width = Math.max(...rows.map((r) => r.scenario.length));
   const indent = ' '.repeat(width);
   const lines = [
     '',
-    `MCP conformance, leg "${leg.id}": suite ${leg.version}, ${options.scenario ? `--scenario ${options.scenario}` : leg.selection} (server scenarios, against the Briefcase gateway)`,
+    `MCP conformance, leg "${leg.id}": suite ${leg.version}, ${options.scenario ? `--scenario ${options.scenario}` : leg.selection} ${leg.side === 'client' ? '(client scenarios, briefcase as the client through its CLI)' : '(server scenarios, against the Briefcase gateway)'}`,
     '',
   ];
   for (const row of rows) {
@@ -590,14 +649,53 @@ async function runLeg(leg, proxyUrl, workDir) {
   return { ok, ran: true };
 }
 
+/**
+ * Runs one client leg and reports it. The scenarios are the ones the suite started (its
+ * "Starting scenario: NAME" lines), so a scenario that crashed before writing checks.json still
+ * shows, as "no result".
+ */
+async function runClientLeg(leg, workDir) {
+  const expected = readExpectedFailures(leg.expectedFailuresFile);
+  const resultsDir = join(workDir, 'results', leg.id);
+  mkdirSync(resultsDir, { recursive: true });
+  const logFile = join(workDir, `suite-${leg.id}.log`);
+  const selection = leg.suiteArgs(options.scenario);
+  const args = [
+    'client',
+    '--command',
+    `${process.execPath} ${CLIENT_DRIVER}`,
+    '--output-dir',
+    resultsDir,
+    ...selection,
+  ];
+  say(
+    `leg ${leg.id}: suite ${leg.version} client ${selection.join(' ')}; its output goes to ${options.keep ? logFile : basename(logFile)}`,
+  );
+  const started = Date.now();
+  const suiteExit = await runSuite(leg, args, logFile);
+  if (interrupted) return { ok: false, ran: true };
+  say(`leg ${leg.id}: done in ${((Date.now() - started) / 1000).toFixed(1)} s (suite exit ${suiteExit})`);
+  const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+  const scenarios = new Map();
+  for (const match of log.matchAll(/^Starting scenario: (\S+)$/gm)) {
+    scenarios.set(match[1], { specVersions: ['client'], notScored: undefined });
+  }
+  if (scenarios.size === 0) {
+    say(`leg ${leg.id}: the suite started no scenario; see ${basename(logFile)} (--keep)`);
+    return { ok: false, ran: true };
+  }
+  return { ok: report(leg, scenarios, readClientResults(resultsDir, scenarios.keys()), expected), ran: true };
+}
+
 // ---------- main ----------
 
 async function main() {
   const legs = LEGS.filter((leg) => options.leg === undefined || leg.id === options.leg);
-  for (const file of [...legs.map((leg) => leg.cli), GATEWAY_MAIN]) {
+  const clientLegs = CLIENT_LEGS.filter((leg) => options.leg === undefined || leg.id === options.leg);
+  for (const file of [...legs.map((leg) => leg.cli), ...clientLegs.map((leg) => leg.cli), GATEWAY_MAIN]) {
     if (!existsSync(file)) throw new Error(`${file} is missing: run npm install and npx tsc -b first`);
   }
-  for (const leg of legs) {
+  for (const leg of [...legs, ...clientLegs]) {
     assertSuiteVersion(leg);
     readExpectedFailures(leg.expectedFailuresFile); // a malformed file fails before anything starts
   }
@@ -618,6 +716,17 @@ async function main() {
       rmSync(workDir, { recursive: true, force: true });
     }
   });
+
+  let ok = true;
+  let ran = 0;
+  // The client legs start their own daemon per scenario (conformance/client.mjs).
+  for (const leg of clientLegs) {
+    const result = await runClientLeg(leg, workDir);
+    if (interrupted) return 130;
+    ok &&= result.ok;
+    if (result.ran) ran++;
+  }
+  if (legs.length === 0) return finish(ok, ran);
 
   const daemonLog = createWriteStream(logs.daemon);
   cleanups.push(() => new Promise((resolve) => daemonLog.end(resolve)));
@@ -653,14 +762,16 @@ async function main() {
 
   // The legs run one after the other: they share the fixture server, whose logging level and
   // subscriptions one scenario sets and another could observe.
-  let ok = true;
-  let ran = 0;
   for (const leg of legs) {
     const result = await runLeg(leg, proxy.url, workDir);
     if (interrupted) return 130;
     ok &&= result.ok;
     if (result.ran) ran++;
   }
+  return finish(ok, ran);
+}
+
+function finish(ok, ran) {
   if (ran === 0) {
     throw new Error(
       `no leg runs the scenario ${JSON.stringify(options.scenario)} (see \`conformance list\`)`,

@@ -10,12 +10,12 @@ import {
   McpError,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { DEFAULT_APPROVAL_WAIT_MS } from './approval-wait.js';
 import { protocolError, TOOL_LEVEL_CODES, toolErrorResult } from './errors.js';
 import { attachRelay } from './relay.js';
 import { toMcpResult, toMcpTool } from './tools.js';
 
-/** How long the gateway holds a call that needs approval when not told otherwise. */
-export const DEFAULT_APPROVAL_WAIT_MS = 60_000;
+export { DEFAULT_APPROVAL_WAIT_MS } from './approval-wait.js';
 
 /** Options for {@link createGatewayServer}. */
 export interface GatewayServerOptions {

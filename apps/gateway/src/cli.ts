@@ -24,7 +24,7 @@ export interface GatewayCliIo {
   out?: (text: string) => void;
   /** Receives diagnostics; default stderr. */
   log?: (message: string) => void;
-  /** Resolves when an HTTP gateway should stop; default SIGINT or SIGTERM. */
+  /** Resolves when the gateway should stop (answering calls in flight first); default SIGINT or SIGTERM. */
   stopSignal?: Promise<void>;
 }
 
@@ -141,6 +141,8 @@ export async function runGatewayCli(argv: string[], io: GatewayCliIo = {}): Prom
     if (http === undefined) {
       const gateway = await runStdioGateway(common);
       void checkDaemon();
+      // Stopped by a signal (the client's supervisor, Ctrl-C): answer held calls, then end.
+      void (io.stopSignal ?? waitForSignal()).then(() => gateway.close());
       await gateway.closed;
       return 0;
     }

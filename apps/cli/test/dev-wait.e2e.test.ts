@@ -6,11 +6,15 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEV, envFor, freePort, type Running, startScript, stop } from './support.js';
+import { DEV, envFor, freePort, type Running, runJson, startDaemon, startScript, stop } from './support.js';
 
 let dataDir: string;
 let launched: Running | undefined;
+let daemon: Running | undefined;
 
 beforeEach(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'bc-cli-dev-wait-'));
@@ -18,7 +22,9 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await stop(launched);
+  await stop(daemon);
   launched = undefined;
+  daemon = undefined;
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -70,4 +76,69 @@ describe('npm start and BRIEFCASE_APPROVAL_WAIT', () => {
     );
     expect(existsSync(join(dataDir, 'briefcase.db'))).toBe(false);
   });
+});
+
+/** An SDK client connected to `npm start`'s gateway, once it answers. */
+async function connectWhenUp(port: number): Promise<Client> {
+  const deadline = Date.now() + 25_000;
+  for (;;) {
+    try {
+      const token = (await readFile(join(dataDir, 'gateway.token'), 'utf8')).trim();
+      const client = new Client({ name: 'dev-wait-e2e', version: '0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), {
+          requestInit: { headers: { Authorization: `Bearer ${token}` } },
+        }),
+      );
+      return client;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+interface ApprovalOut {
+  id: string;
+  state: string;
+  summary: string;
+}
+
+describe('Ctrl-C in npm start while an agent waits for approval', () => {
+  it('answers the agent, stops cleanly, and leaves no pending approval behind', async () => {
+    const port = await freePort();
+    launched = startScript(DEV, [], envFor(dataDir, { BRIEFCASE_GATEWAY_PORT: String(port) }));
+    const client = await connectWhenUp(port);
+    const call = client.callTool({ name: 'note_add', arguments: { text: 'held at Ctrl-C' } });
+    let approval: ApprovalOut | undefined;
+    while (approval === undefined) {
+      const listed = await runJson<{ approvals: ApprovalOut[] }>(dataDir, 'approvals', 'list');
+      approval = listed.body.approvals.find((a) => a.summary.includes('held at Ctrl-C'));
+    }
+
+    launched.child.kill('SIGINT');
+    const result = (await call) as CallToolResult;
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({ code: 'shutting_down' });
+    const done = await launched.exited;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).not.toContain('Failed to send response');
+    await client.close().catch(() => {});
+
+    // Started again: the request nobody can retry on was withdrawn, and the receipts say so.
+    daemon = await startDaemon(dataDir);
+    const after = await runJson<{ approvals: ApprovalOut[] }>(dataDir, 'approvals', 'list', '--all');
+    const id = approval.id;
+    expect(after.body.approvals.find((a) => a.id === id)?.state).toBe('expired');
+    const receipts = await runJson<{ receipts: Array<Record<string, unknown>> }>(
+      dataDir,
+      'receipts',
+      'list',
+      '--kind',
+      'approval_expired',
+    );
+    expect(receipts.body.receipts).toEqual([
+      expect.objectContaining({ approvalId: approval.id, cause: 'caller_left' }),
+    ]);
+  }, 60_000);
 });

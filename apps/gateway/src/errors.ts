@@ -38,13 +38,14 @@ export const TOKEN_REJECTED_MESSAGE =
 
 /**
  * What the agent is told about a call the gateway stopped because it is shutting down. Honest about
- * both cases, since the gateway cannot tell them apart: a call still waiting for approval never ran,
- * while a call already running was cancelled and may have had an effect.
+ * both cases, since the gateway cannot tell them apart: a call still waiting for approval never ran
+ * (and briefcased withdraws the approval request it alone was waiting on), while a call already
+ * running was cancelled and may have had an effect.
  */
 export const SHUTTING_DOWN_MESSAGE =
   'The gateway is shutting down, so it stopped this call before briefcased answered. A call that was ' +
-  'waiting for approval did not run; a call that was already running was cancelled and may have had ' +
-  'an effect (its receipt in the audit log says which).';
+  'waiting for approval did not run and its approval request is withdrawn; a call that was already ' +
+  'running was cancelled and may have had an effect (its receipt in the audit log says which).';
 
 /** What the caller sees for any other failure inside the gateway or the daemon. */
 export const INTERNAL_MESSAGE = 'briefcased or the gateway failed unexpectedly; see their logs (stderr).';

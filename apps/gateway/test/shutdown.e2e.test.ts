@@ -96,7 +96,7 @@ describe('stopping the HTTP gateway while a call waits for approval', () => {
     const token = readFileSync(join(bc.dataDir, 'gateway.token'), 'utf8').trim();
     const agent = await connectHttp(gateway.url, token);
     const call = agent.client.callTool({ name: 'note_add', arguments: { text: 'held at shutdown' } });
-    await pendingApprovalFor('held at shutdown');
+    const id = await pendingApprovalFor('held at shutdown');
 
     gateway.proc.kill('SIGTERM');
     const result = (await call) as CallToolResult;
@@ -105,6 +105,10 @@ describe('stopping the HTTP gateway while a call waits for approval', () => {
     expect(await gateway.exited).toBe(0);
     expect(gateway.stderr()).not.toContain('Failed to send response');
     await agent.close().catch(() => {});
+    // Nobody is left to retry on the request: briefcased withdrew it, with a receipt.
+    await eventually(async () => ((await bc.admin.getApproval(id)).state === 'expired' ? true : undefined));
+    const receipts = await bc.admin.listReceipts({ kind: 'approval_expired' });
+    expect(receipts).toContainEqual(expect.objectContaining({ approvalId: id, cause: 'caller_left' }));
   });
 });
 

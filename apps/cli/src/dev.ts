@@ -163,6 +163,8 @@ async function main(): Promise<void> {
     }
     stopping = true;
     let clean = true;
+    // Gateway first, daemon after it exited: the gateway answers held calls (shutting_down) and ends
+    // its daemon requests, and briefcased must still be up to receipt what those requests leave behind.
     gateway.kill('SIGTERM');
     await gatewayExited;
     try {

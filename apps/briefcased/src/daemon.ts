@@ -34,6 +34,7 @@ import { createChannelHub } from './mcp/channels.js';
 import { createMcpManager, type McpManager } from './mcp/manager.js';
 import { createMcpAuth, type McpAuth } from './mcp/oauth.js';
 import { createRelay, type Relay } from './mcp/relay.js';
+import { expireDue } from './pipeline/expire.js';
 import { scrubString } from './pipeline/redact.js';
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineSettings } from './pipeline/settings.js';
 import { builtinTools, SEED_BUDGETS } from './tools/builtin.js';
@@ -75,6 +76,11 @@ export interface RunningDaemon {
 }
 
 const EXPIRY_SWEEP_MS = 1000;
+/**
+ * Longest close() waits for actions in flight (a tool still running) to write their receipts, before
+ * and again after the listeners close. Waits for approval end at once; this bounds slow tools only.
+ */
+const SHUTDOWN_GRACE_MS = 5_000;
 
 /** Creates the data dir 0700, or tightens an existing one: it holds tokens and the socket. */
 function prepareDataDir(dataDir: string, log: Logger) {
@@ -393,14 +399,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     tcpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${tcpPort}`;
   }
 
-  const sweeper = setInterval(() => {
-    try {
-      for (const approval of approvals.expireDue(clock().getTime()))
-        events.emit({ type: 'expired', approval });
-    } catch (err) {
-      log.error({ err }, 'approval expiry sweep failed');
-    }
-  }, EXPIRY_SWEEP_MS);
+  // Approvals past their lifetime expire with a receipt each: at start (those that ran out while
+  // briefcased was down), then every EXPIRY_SWEEP_MS. One sweep at a time.
+  let sweeping: Promise<void> | undefined;
+  const sweep = () => {
+    if (sweeping) return;
+    sweeping = expireDue({ approvals, writer, events, clock })
+      .then(
+        () => {},
+        (err: unknown) => log.error({ err }, 'approval expiry sweep failed'),
+      )
+      .finally(() => {
+        sweeping = undefined;
+      });
+  };
+  sweep();
+  const sweeper = setInterval(sweep, EXPIRY_SWEEP_MS);
   sweeper.unref();
 
   log.info({ socketPath, tcp: tcpUrl ?? null, secretBackend: secrets.backend }, 'briefcased listening');
@@ -417,11 +431,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       if (closed) return;
       closed = true;
       clearInterval(sweeper);
+      // Calls waiting for approval are answered (shutting_down) and their receipts written while the
+      // connections are still open; only then are the listeners closed and the database after them.
+      kernel.stop();
+      await kernel.settled(SHUTDOWN_GRACE_MS);
+      await new Promise((resolve) => setImmediate(resolve));
       if (tcpServer) {
         tcpServer.closeAllConnections();
         await new Promise<void>((resolve) => tcpServer?.close(() => resolve()));
       }
       await app.close();
+      // Actions cancelled by their connection closing still write their receipts.
+      await kernel.settled(SHUTDOWN_GRACE_MS);
+      await sweeping;
       await mcp?.close();
       rmSync(scratchDir, { recursive: true, force: true });
       compiled.dispose();

@@ -13,7 +13,12 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promptPassphraseOnTty, type RunningDaemon, startDaemon } from '@briefcase/briefcased';
-import { GATEWAY_TOKEN_FILE, loadOrCreateGatewayToken, printClientConfig } from '@briefcase/gateway';
+import {
+  GATEWAY_TOKEN_FILE,
+  loadOrCreateGatewayToken,
+  parseApprovalWait,
+  printClientConfig,
+} from '@briefcase/gateway';
 import { gatewayPortFromEnv, stdioGatewayCommand } from './commands/gateway.js';
 import { shellQuote } from './output.js';
 
@@ -79,8 +84,12 @@ Stop with Ctrl-C.
 
 async function main(): Promise<void> {
   let port: number;
+  // BRIEFCASE_APPROVAL_WAIT (seconds) becomes the gateway's --approval-wait; checked here, before
+  // anything starts, so a typo is one clear line and exit 2 rather than a gateway that will not start.
+  const approvalWait = process.env.BRIEFCASE_APPROVAL_WAIT;
   try {
     port = gatewayPortFromEnv(process.env);
+    if (approvalWait !== undefined) parseApprovalWait(approvalWait, 'BRIEFCASE_APPROVAL_WAIT');
   } catch (error) {
     fail((error as Error).message, 2);
   }
@@ -102,7 +111,9 @@ async function main(): Promise<void> {
   const token = loadOrCreateGatewayToken(dataDir);
   const env: NodeJS.ProcessEnv = { BRIEFCASE_DATA_DIR: dataDir };
   for (const name of GATEWAY_ENV_NAMES) if (process.env[name] !== undefined) env[name] = process.env[name];
-  const gateway: ChildProcess = spawn(process.execPath, [GATEWAY_MAIN, '--http', `${GATEWAY_HOST}:${port}`], {
+  const gatewayArgs = [GATEWAY_MAIN, '--http', `${GATEWAY_HOST}:${port}`];
+  if (approvalWait !== undefined) gatewayArgs.push('--approval-wait', approvalWait);
+  const gateway: ChildProcess = spawn(process.execPath, gatewayArgs, {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -152,6 +163,8 @@ async function main(): Promise<void> {
     }
     stopping = true;
     let clean = true;
+    // Gateway first, daemon after it exited: the gateway answers held calls (shutting_down) and ends
+    // its daemon requests, and briefcased must still be up to receipt what those requests leave behind.
     gateway.kill('SIGTERM');
     await gatewayExited;
     try {

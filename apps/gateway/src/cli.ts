@@ -2,10 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createClient, resolveDataDir } from '@briefcase/client';
 import { MAX_APPROVAL_WAIT_MS } from '@briefcase/core';
+import { DEFAULT_APPROVAL_WAIT_MS, parseApprovalWait } from './approval-wait.js';
 import { printClientConfig } from './client-config.js';
 import { DAEMON_UNREACHABLE_MESSAGE } from './errors.js';
 import { startHttpGateway } from './http.js';
-import { DEFAULT_APPROVAL_WAIT_MS, logToStderr } from './server.js';
+import { logToStderr } from './server.js';
 import { runStdioGateway } from './stdio.js';
 import { loadOrCreateGatewayToken } from './token.js';
 import { GATEWAY_VERSION } from './version.js';
@@ -23,7 +24,7 @@ export interface GatewayCliIo {
   out?: (text: string) => void;
   /** Receives diagnostics; default stderr. */
   log?: (message: string) => void;
-  /** Resolves when an HTTP gateway should stop; default SIGINT or SIGTERM. */
+  /** Resolves when the gateway should stop (answering calls in flight first); default SIGINT or SIGTERM. */
   stopSignal?: Promise<void>;
 }
 
@@ -100,11 +101,11 @@ export async function runGatewayCli(argv: string[], io: GatewayCliIo = {}): Prom
       throw new UsageError('choose exactly one of --stdio and --http');
     if (values.http !== undefined) http = parseHostPort(values.http);
     if (values['approval-wait'] !== undefined) {
-      const seconds = Number(values['approval-wait']);
-      if (!Number.isFinite(seconds) || seconds < 0 || seconds * 1000 > MAX_APPROVAL_WAIT_MS) {
-        throw new UsageError(`--approval-wait must be between 0 and ${MAX_APPROVAL_WAIT_MS / 1000} seconds`);
+      try {
+        approvalWaitMs = parseApprovalWait(values['approval-wait'], '--approval-wait');
+      } catch (error) {
+        throw new UsageError((error as Error).message);
       }
-      approvalWaitMs = Math.round(seconds * 1000);
     }
   } catch (error) {
     log(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
@@ -140,6 +141,8 @@ export async function runGatewayCli(argv: string[], io: GatewayCliIo = {}): Prom
     if (http === undefined) {
       const gateway = await runStdioGateway(common);
       void checkDaemon();
+      // Stopped by a signal (the client's supervisor, Ctrl-C): answer held calls, then end.
+      void (io.stopSignal ?? waitForSignal()).then(() => gateway.close());
       await gateway.closed;
       return 0;
     }

@@ -23,6 +23,7 @@ export const TOOL_LEVEL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'revoked',
   'sandbox_violation',
   'replay_detected',
+  'shutting_down',
 ]);
 
 /** What the operator sees when the daemon cannot be reached. Names no path and no token. */
@@ -34,6 +35,17 @@ export const DAEMON_UNREACHABLE_MESSAGE =
 export const TOKEN_REJECTED_MESSAGE =
   "briefcased rejected the gateway's agent token; check that the gateway and the daemon use the same " +
   'BRIEFCASE_DATA_DIR, then restart the gateway.';
+
+/**
+ * What the agent is told about a call the gateway stopped because it is shutting down. Honest about
+ * both cases, since the gateway cannot tell them apart: a call still waiting for approval never ran
+ * (and briefcased withdraws the approval request it alone was waiting on), while a call already
+ * running was cancelled and may have had an effect.
+ */
+export const SHUTTING_DOWN_MESSAGE =
+  'The gateway is shutting down, so it stopped this call before briefcased answered. A call that was ' +
+  'waiting for approval did not run and its approval request is withdrawn; a call that was already ' +
+  'running was cancelled and may have had an effect (its receipt in the audit log says which).';
 
 /** What the caller sees for any other failure inside the gateway or the daemon. */
 export const INTERNAL_MESSAGE = 'briefcased or the gateway failed unexpectedly; see their logs (stderr).';

@@ -5,7 +5,7 @@ import { isLoopbackHost } from '@briefcase/core';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { createGatewayServer, type GatewayServerOptions, logToStderr } from './server.js';
+import { createGatewayServer, type GatewayServerOptions, logToStderr, settleCalls } from './server.js';
 
 /** Options for {@link startHttpGateway}. */
 export interface HttpGatewayOptions extends GatewayServerOptions {
@@ -50,6 +50,12 @@ interface Session {
 }
 
 const LOOPBACK_HOSTNAMES = ['localhost', '127.0.0.1', '[::1]'];
+/**
+ * Longest `close()` waits for the answers of calls stopped by the shutdown to reach their clients.
+ * They are written at once (the daemon requests are aborted, not awaited): this only bounds a client
+ * that reads too slowly.
+ */
+const SHUTDOWN_FLUSH_MS = 2_000;
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 const CORS_ALLOW_HEADERS =
   'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID';
@@ -201,6 +207,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   };
 
   const sessions = new Map<string, Session>();
+  // Aborted by close(): calls in flight are answered `shutting_down` before the sessions close.
+  const stop = new AbortController();
+  const stopping = options.stopping ? AbortSignal.any([options.stopping, stop.signal]) : stop.signal;
+  /** POST responses still being written; close() lets them finish (bounded) before cutting connections. */
+  const responding = new Set<Promise<void>>();
 
   const closeSession = async (session: Session): Promise<void> => {
     try {
@@ -236,15 +247,24 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   const dispatch = async (session: Session, req: IncomingMessage, res: ServerResponse, body?: unknown) => {
     session.inFlight += 1;
     session.lastActive = Date.now();
+    let ended: () => void = () => {};
+    if (req.method === 'POST') {
+      const done = new Promise<void>((resolve) => {
+        ended = resolve;
+      });
+      responding.add(done);
+      void done.then(() => responding.delete(done));
+    }
     res.once('close', () => {
       session.inFlight -= 1;
       session.lastActive = Date.now();
+      ended();
     });
     await session.transport.handleRequest(req, res, body);
   };
 
   const newSession = (): Session => {
-    const server = createGatewayServer(options);
+    const server = createGatewayServer({ ...options, stopping });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
@@ -385,6 +405,18 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     },
     async close() {
       clearInterval(sweepTimer);
+      // Answer first, then close: a session closed with a call in flight drops its answer, and the
+      // agent would wait for its own timeout instead of hearing that the gateway stopped.
+      stop.abort();
+      await Promise.all([...sessions.values()].map((session) => settleCalls(session.server)));
+      let flushTimer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(responding),
+        new Promise((resolve) => {
+          flushTimer = setTimeout(resolve, SHUTDOWN_FLUSH_MS);
+        }),
+      ]);
+      clearTimeout(flushTimer);
       await Promise.all([...sessions.values()].map(closeSession));
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());

@@ -1,3 +1,4 @@
+export { DEFAULT_APPROVAL_WAIT_MS, parseApprovalWait } from './approval-wait.js';
 export { type GatewayCliIo, parseHostPort, runGatewayCli } from './cli.js';
 export { type ClientConfigOptions, printClientConfig } from './client-config.js';
 export {
@@ -9,7 +10,6 @@ export {
 export { type HttpGateway, type HttpGatewayOptions, startHttpGateway } from './http.js';
 export {
   createGatewayServer,
-  DEFAULT_APPROVAL_WAIT_MS,
   type GatewayServerOptions,
   logToStderr,
 } from './server.js';

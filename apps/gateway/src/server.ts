@@ -1,21 +1,25 @@
 import { type BriefcaseClient, traceContextFromMeta } from '@briefcase/client';
 import { isBriefcaseError, MAX_APPROVAL_WAIT_MS } from '@briefcase/core';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
+  type CallToolRequest,
   CallToolRequestSchema,
   type CallToolResult,
   ErrorCode as JsonRpcErrorCode,
   ListToolsRequestSchema,
   type ListToolsResult,
   McpError,
+  type ServerNotification,
+  type ServerRequest,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { protocolError, TOOL_LEVEL_CODES, toolErrorResult } from './errors.js';
+import { DEFAULT_APPROVAL_WAIT_MS } from './approval-wait.js';
+import { protocolError, SHUTTING_DOWN_MESSAGE, TOOL_LEVEL_CODES, toolErrorResult } from './errors.js';
 import { attachRelay } from './relay.js';
 import { toMcpResult, toMcpTool } from './tools.js';
 
-/** How long the gateway holds a call that needs approval when not told otherwise. */
-export const DEFAULT_APPROVAL_WAIT_MS = 60_000;
+export { DEFAULT_APPROVAL_WAIT_MS } from './approval-wait.js';
 
 /** Options for {@link createGatewayServer}. */
 export interface GatewayServerOptions {
@@ -33,6 +37,26 @@ export interface GatewayServerOptions {
   version: string;
   /** Where operator diagnostics go; default: one line on stderr (never stdout, which stdio MCP owns). */
   log?: (message: string) => void;
+  /**
+   * Aborts when the gateway is shutting down: every `tools/call` in flight (typically one held for
+   * approval) stops its daemon request and is answered with `shutting_down`, and later calls are
+   * answered so at once. The owner then waits for {@link settleCalls} before closing the session, so
+   * no agent is left waiting for an answer that will never come.
+   */
+  stopping?: AbortSignal;
+}
+
+/** The `tools/call` handlers of each server still running, until their answer is handed to the transport. */
+const callsInFlight = new WeakMap<Server, Set<Promise<unknown>>>();
+
+/**
+ * Resolves once every `tools/call` of `server` that was in flight has returned its answer to the
+ * SDK, which sends it in the same tick. Used at shutdown, after aborting `stopping`.
+ */
+export async function settleCalls(server: Server): Promise<void> {
+  await Promise.allSettled([...(callsInFlight.get(server) ?? [])]);
+  // The SDK sends a handler's answer from a continuation of its promise: let that run too.
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Writes one diagnostic line to stderr. */
@@ -106,6 +130,10 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
     },
   );
 
+  const stopping = options.stopping;
+  const calls = new Set<Promise<unknown>>();
+  callsInFlight.set(server, calls);
+
   const relay = attachRelay(server, client, log);
   // The session's channel closes with the session, however it ends.
   server.onclose = () => relay.close(); // owners that set their own onclose chain this one
@@ -151,8 +179,22 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
   // MCP elicitation is never used to approve anything: the client runtime is on the untrusted side
   // (the agent, or whatever drives it, could answer an elicitation itself). Approvals are decided only
   // by a person through briefcased's admin surfaces, which this process cannot reach.
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  server.setRequestHandler(CallToolRequestSchema, (request, extra): Promise<CallToolResult> => {
+    const answer = callTool(request, extra);
+    calls.add(answer);
+    void answer.finally(() => calls.delete(answer)).catch(() => {});
+    return answer;
+  });
+
+  const shuttingDown = (name: string): CallToolResult =>
+    toolErrorResult('shutting_down', SHUTTING_DOWN_MESSAGE, {}, toolsWithOutputSchema.has(name));
+
+  async function callTool(
+    request: CallToolRequest,
+    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+  ): Promise<CallToolResult> {
     const { name } = request.params;
+    if (stopping?.aborted) return shuttingDown(name);
     const meta = request.params._meta;
     const approvalId = typeof meta?.approvalId === 'string' ? meta.approvalId : undefined;
     // W3C trace context, where MCP clients put it: continued in the daemon when well formed,
@@ -182,10 +224,12 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
           ...(binding.ref !== undefined ? { ref: binding.ref } : {}),
           ...(binding.progress ? { progress: true } : {}),
         },
-        { signal: extra.signal, ...traceContext },
+        { signal: stopping ? AbortSignal.any([extra.signal, stopping]) : extra.signal, ...traceContext },
       );
       return toMcpResult(response);
     } catch (error) {
+      // Stopped by the shutdown, not by the daemon (whose own answer, had it come first, wins).
+      if (stopping?.aborted && !extra.signal.aborted && !isBriefcaseError(error)) return shuttingDown(name);
       if (isBriefcaseError(error) && TOOL_LEVEL_CODES.has(error.code)) {
         return toolErrorResult(
           error.code,
@@ -223,7 +267,7 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
       clearInterval(progressTimer);
       await binding.done();
     }
-  });
+  }
 
   return server;
 }

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createGatewayServer, type GatewayServerOptions, logToStderr } from './server.js';
+import { createGatewayServer, type GatewayServerOptions, logToStderr, settleCalls } from './server.js';
 
 /** Options for {@link runStdioGateway}. */
 export interface StdioGatewayOptions extends GatewayServerOptions {
@@ -18,6 +18,10 @@ export interface StdioGateway {
   readonly server: Server;
   /** Resolves when the session ends: stdin closed, or {@link StdioGateway.close} was called. */
   readonly closed: Promise<void>;
+  /**
+   * Ends the session as a shutdown: calls in flight (held for approval, say) are answered with
+   * `shutting_down` first, so the client is not left waiting for its own timeout.
+   */
   close(): Promise<void>;
 }
 
@@ -29,7 +33,9 @@ export interface StdioGateway {
 export async function runStdioGateway(options: StdioGatewayOptions): Promise<StdioGateway> {
   const log = options.log ?? logToStderr;
   const stdin = options.stdin ?? process.stdin;
-  const server = createGatewayServer({ ...options, log });
+  const stop = new AbortController();
+  const stopping = options.stopping ? AbortSignal.any([options.stopping, stop.signal]) : stop.signal;
+  const server = createGatewayServer({ ...options, log, stopping });
   const transport = new StdioServerTransport(stdin, options.stdout ?? process.stdout, {
     maxBufferSize: options.maxMessageBytes ?? 4 * 1024 * 1024,
   });
@@ -54,6 +60,8 @@ export async function runStdioGateway(options: StdioGatewayOptions): Promise<Std
     async close() {
       stdin.off('end', onEnd);
       stdin.off('close', onEnd);
+      stop.abort();
+      await settleCalls(server);
       await server.close();
     },
   };

@@ -60,6 +60,11 @@ export const ERROR_CATALOG = {
     exitCode: 1,
     hint: 'briefcased hit an unexpected error; see its log.',
   },
+  shutting_down: {
+    httpStatus: 503,
+    exitCode: 16,
+    hint: 'The gateway or briefcased is stopping, so the call was not completed. Retry the same call once it runs again.',
+  },
 } as const satisfies Record<string, { httpStatus: number; exitCode: number; hint: string }>;
 
 /** A stable, machine-readable error code. */

@@ -48,6 +48,11 @@ export const RECEIPT_KINDS = {
   mcp_review_accepted: { role: 'change', description: 'A person accepted changed tool definitions.' },
   mcp_login: { role: 'change', description: 'A person signed in to a server (OAuth): issuer, scopes, DPoP.' },
   mcp_logout: { role: 'change', description: 'A person signed out of a server; tokens revoked and dropped.' },
+  approval_expired: {
+    role: 'change',
+    description:
+      'An approval request ended undecided or unused: its lifetime passed, or the caller waiting on it went away or briefcased stopped before anyone decided.',
+  },
 } as const satisfies Record<string, { role: 'attempt' | 'intent' | 'change'; description: string }>;
 
 /** One of the keys of {@link RECEIPT_KINDS}. */

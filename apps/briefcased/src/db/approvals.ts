@@ -63,6 +63,10 @@ export interface ApprovalStore {
   consume(id: string, nowMs: number, receiptSeq: number): boolean;
   /** Marks every pending or approved approval past its expiry as expired and returns them. */
   expireDue(nowMs: number): Approval[];
+  /** Whether {@link ApprovalStore.expireDue} would expire anything: a cheap check before opening a commit. */
+  hasDue(nowMs: number): boolean;
+  /** pending → expired now, whatever its expiry. Returns undefined when it is not pending (anymore). */
+  withdraw(id: string): Approval | undefined;
   countPending(nowMs: number): number;
 }
 
@@ -92,6 +96,12 @@ export function createApprovalStore(db: Db): ApprovalStore {
   );
   const expire = db.prepare<[number], ApprovalRow>(
     `UPDATE approvals SET state = 'expired' WHERE state IN ('pending','approved') AND expires_at_ms <= ? RETURNING *`,
+  );
+  const due = db.prepare<[number], { n: number }>(
+    `SELECT EXISTS (SELECT 1 FROM approvals WHERE state IN ('pending','approved') AND expires_at_ms <= ?) AS n`,
+  );
+  const withdraw = db.prepare<[string], ApprovalRow>(
+    `UPDATE approvals SET state = 'expired' WHERE id = ? AND state = 'pending' RETURNING *`,
   );
   const pending = db.prepare<[number], { n: number }>(
     `SELECT count(*) AS n FROM approvals WHERE state = 'pending' AND expires_at_ms > ?`,
@@ -133,6 +143,13 @@ export function createApprovalStore(db: Db): ApprovalStore {
     },
     expireDue(nowMs) {
       return expire.all(nowMs).map(toApproval);
+    },
+    hasDue(nowMs) {
+      return (due.get(nowMs) as { n: number }).n === 1;
+    },
+    withdraw(id) {
+      const row = withdraw.get(id);
+      return row && toApproval(row);
     },
     countPending(nowMs) {
       return (pending.get(nowMs) as { n: number }).n;

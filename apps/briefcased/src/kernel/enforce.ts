@@ -13,6 +13,7 @@ import type { ApprovalStore } from '../db/approvals.js';
 import type { ApprovalEvents } from '../events.js';
 import { resolveApproval } from '../pipeline/approve.js';
 import { runTransactional, runWithTimeout } from '../pipeline/execute.js';
+import { withdrawApproval } from '../pipeline/expire.js';
 import { approvalError } from '../pipeline/messages.js';
 import { redactResult } from '../pipeline/redact.js';
 import { waitForDecision } from '../pipeline/wait.js';
@@ -95,8 +96,51 @@ export function createKernel(deps: KernelDeps) {
   const claimed = new Set<string>();
   /** Budget reserved by actions in flight, so concurrent ones cannot overrun a cap together. */
   const reserved = new Map<string, number>();
+  /**
+   * Pending approvals whose id some caller was given (an `approval_required` answer): that caller
+   * may retry on it, so it is never withdrawn early. Forgotten once decided or ended.
+   */
+  const handedOut = new Set<string>();
+  /** How many calls are holding open for each pending approval right now. */
+  const waiters = new Map<string, number>();
+  const forget = events.subscribe((event) => {
+    if (event.type !== 'created') handedOut.delete(event.approval.id);
+  });
+  /** Aborted by {@link stop}: every wait for a decision ends, and the call answers `shutting_down`. */
+  const stopping = new AbortController();
+  /** Actions in flight, so {@link settled} can tell when the last one has written its receipt. */
+  const inFlight = new Set<Promise<unknown>>();
 
-  async function enforce(action: Action, caller: Caller, options: EnforceOptions = {}): Promise<Enforced> {
+  function enforce(action: Action, caller: Caller, options: EnforceOptions = {}): Promise<Enforced> {
+    const running = run(action, caller, options);
+    inFlight.add(running);
+    void running.then(
+      () => inFlight.delete(running),
+      () => inFlight.delete(running),
+    );
+    return running;
+  }
+
+  /** Ends every wait for a decision now (briefcased is stopping); actions keep running to their receipt. */
+  function stop(): void {
+    stopping.abort();
+    forget();
+  }
+
+  /** Resolves true once no action is in flight, or false after `ms` with some still running. */
+  async function settled(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    try {
+      return await Promise.race([Promise.allSettled([...inFlight]).then(() => true), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function run(action: Action, caller: Caller, options: EnforceOptions): Promise<Enforced> {
     const t0 = performance.now();
     const attempt = beginAttempt(action, caller);
     const root = ROOT_SPAN[action.kind];
@@ -231,11 +275,60 @@ export function createKernel(deps: KernelDeps) {
       attempt.approvalId = waiting.id;
       attempt.outcome = 'approval_required';
       const left = waitUntil - performance.now();
-      const decided =
-        left > 0 && (await waitForDecision(approvals, events, waiting.id, left, options.signal));
-      if (!decided) throw approvalError(waiting, fresh);
+      const decided = left > 0 && (await waitFor(waiting.id, left, options.signal));
+      if (!decided) throw await undecided(waiting, fresh, options.signal);
       named = waiting.id;
     }
+  }
+
+  /** Holds the call until the approval is decided, `ms` pass, the caller goes away or the daemon stops. */
+  async function waitFor(id: string, ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+    waiters.set(id, (waiters.get(id) ?? 0) + 1);
+    try {
+      const either = signal ? AbortSignal.any([signal, stopping.signal]) : stopping.signal;
+      return await waitForDecision(approvals, events, id, ms, either);
+    } finally {
+      const left = (waiters.get(id) ?? 1) - 1;
+      if (left > 0) waiters.set(id, left);
+      else waiters.delete(id);
+    }
+  }
+
+  /**
+   * The error for a call whose approval was not decided in time. An approval this call asked for,
+   * whose caller went away (or is being told that briefcased stops) with nobody else given its id or
+   * waiting on it, can never be retried on: it is withdrawn, with its receipt, instead of staying
+   * pending until its lifetime ends. Every other one stays approvable for a retry.
+   */
+  async function undecided(
+    approval: Approval,
+    fresh: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<BriefcaseError> {
+    const callerLeft = signal?.aborted === true;
+    const shutdown = !callerLeft && stopping.signal.aborted;
+    if (!callerLeft && !shutdown) {
+      handedOut.add(approval.id);
+      return approvalError(approval, fresh);
+    }
+    let withdrawn = false;
+    if (fresh && !handedOut.has(approval.id) && !waiters.has(approval.id)) {
+      try {
+        withdrawn =
+          (await withdrawApproval(deps, approval.id, callerLeft ? 'caller_left' : 'shutdown')) !== undefined;
+      } catch {
+        // Not withdrawn (the receipt could not be written): it stays pending until its lifetime ends.
+      }
+    }
+    if (callerLeft) return approvalError(approval, fresh); // nobody reads it; the receipt records the attempt
+    if (!withdrawn) handedOut.add(approval.id);
+    return new BriefcaseError(
+      'shutting_down',
+      withdrawn
+        ? 'briefcased is stopping, so this call did not run and its approval request was withdrawn. Retry the same call once briefcased runs again.'
+        : `briefcased is stopping, so this call did not run. Approval ${approval.id} stays pending: retry the same call once briefcased runs again.`,
+      withdrawn ? {} : { approvalId: approval.id },
+    );
   }
 
   const reserve = (plan: ActionPlan, approval: Approval | undefined) => {
@@ -400,7 +493,7 @@ export function createKernel(deps: KernelDeps) {
     return withReceiptSeq(failure, seq);
   }
 
-  return { enforce, recordRejected };
+  return { enforce, recordRejected, stop, settled };
 }
 
 /** The kernel of a daemon. */

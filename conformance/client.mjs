@@ -113,12 +113,17 @@ const context = (() => {
   }
 })();
 const SECRET_VAR = 'CONFORMANCE_CLIENT_SECRET';
+/** Where the suite's CIMD scenario expects the client's metadata document (its example client's URL). */
+const CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json';
 
 async function signIn() {
   let opened = false;
   let browsing = Promise.resolve();
   const args = ['mcp', 'login', SERVER, '--no-browser'];
   if (typeof context.client_id === 'string') args.push('--client-id', context.client_id);
+  // The person hosts a Client ID Metadata Document (`briefcase mcp client-metadata`) at the URL the
+  // suite's scenarios expect; servers without CIMD support fall back to dynamic registration.
+  else args.push('--client-metadata-url', CLIENT_METADATA_URL);
   if (typeof context.client_secret === 'string') {
     process.env[SECRET_VAR] = context.client_secret;
     args.push('--client-secret-env', SECRET_VAR);

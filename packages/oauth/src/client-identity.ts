@@ -141,6 +141,41 @@ export async function resolveClientIdentity(
   );
 }
 
+/** The redirect URI a native client registers: loopback, any port (RFC 8252 §7.3). */
+export const LOOPBACK_REDIRECT_URI = 'http://127.0.0.1/callback';
+
+/**
+ * The Client ID Metadata Document a person hosts at `url` for this client
+ * (draft-ietf-oauth-client-id-metadata-document §4.1): `client_id` is that https URL (with a path),
+ * and the rest is the public native client {@link registerClient} registers: the loopback redirect
+ * URI (any port, RFC 8252 §7.3), the authorization code and refresh token grants, no client
+ * authentication. Throws OAuthError `insecure_url` for a URL a server would refuse as a client id.
+ */
+export function clientMetadataDocument(
+  url: string,
+  metadata: Omit<RegistrationMetadata, 'redirectUris'> = {},
+): Record<string, unknown> {
+  const parsed = assertSecureUrl(url, 'invalid_args', 'client metadata document URL');
+  if (parsed.protocol !== 'https:' || parsed.pathname === '/' || parsed.search !== '') {
+    throw new OAuthError(
+      'invalid_args',
+      'insecure_url',
+      'A client metadata document URL must be https, with a path and no query (it is the client id).',
+    );
+  }
+  return {
+    client_id: parsed.href,
+    ...(metadata.clientName !== undefined ? { client_name: metadata.clientName } : {}),
+    redirect_uris: [LOOPBACK_REDIRECT_URI],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+    application_type: 'native',
+    ...(metadata.softwareId !== undefined ? { software_id: metadata.softwareId } : {}),
+    ...(metadata.softwareVersion !== undefined ? { software_version: metadata.softwareVersion } : {}),
+  };
+}
+
 /**
  * Registers a client with OAuth 2.0 Dynamic Client Registration (RFC 7591 §3.1) through
  * oauth4webapi. It asks for a public native client (`token_endpoint_auth_method: none`,

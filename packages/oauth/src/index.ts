@@ -14,6 +14,8 @@ export {
   type ClientIdentitySource,
   chooseTokenEndpointAuthMethod,
   clientAuthentication,
+  clientMetadataDocument,
+  LOOPBACK_REDIRECT_URI,
   type PreregisteredClient,
   type RegistrationMetadata,
   type ResolveClientIdentityOptions,

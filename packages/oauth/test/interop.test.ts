@@ -6,8 +6,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import {
   clientAuthentication,
+  clientMetadataDocument,
   discoverProtectedResource,
   registerClient,
+  resolveClientIdentity,
   toOauthClient,
 } from '@briefcase/oauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,5 +182,53 @@ describe('client_secret_basic (RFC 6749 §2.3.1)', () => {
       'pre-registered-client:pre-registered-secret',
     );
     expect(basic('a_b.c*d', 's~e:c r+t/ä')).toBe('a_b.c*d:s%7Ee%3Ac+r%2Bt%2F%C3%A4');
+  });
+});
+
+describe('Client ID Metadata Document (draft-ietf-oauth-client-id-metadata-document)', () => {
+  it('names the URL as client_id and describes the public native client briefcase registers', () => {
+    const document = clientMetadataDocument('https://me.example/briefcase.json', {
+      clientName: 'Credential Briefcase',
+    });
+    expect(document).toEqual({
+      client_id: 'https://me.example/briefcase.json',
+      client_name: 'Credential Briefcase',
+      redirect_uris: ['http://127.0.0.1/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      application_type: 'native',
+    });
+  });
+
+  it('refuses a URL that cannot be a client id: not https, no path, a query', () => {
+    for (const url of [
+      'http://me.example/doc.json',
+      'https://me.example/',
+      'https://me.example/doc?x=1',
+      'nope',
+    ]) {
+      expect(() => clientMetadataDocument(url), url).toThrow(
+        expect.objectContaining({ reason: 'insecure_url' }),
+      );
+    }
+  });
+
+  it('is used as the client id where the server supports it, and ignored (registration) where not', async () => {
+    const url = 'https://me.example/briefcase.json';
+    const as = { issuer: `http://127.0.0.1:${port}`, client_id_metadata_document_supported: true };
+    await expect(resolveClientIdentity(as, { clientMetadataDocumentUrl: url })).resolves.toEqual({
+      clientId: url,
+      tokenEndpointAuthMethod: 'none',
+      source: 'metadata_document',
+    });
+    handler = (_req, res) => json(res, 201, { client_id: 'dcr-1', token_endpoint_auth_method: 'none' });
+    const without = { issuer: as.issuer, registration_endpoint: `http://127.0.0.1:${port}/register` };
+    await expect(
+      resolveClientIdentity(without, {
+        clientMetadataDocumentUrl: url,
+        registration: { redirectUris: ['http://127.0.0.1:1/callback'] },
+      }),
+    ).resolves.toMatchObject({ clientId: 'dcr-1', source: 'dynamic_registration' });
   });
 });

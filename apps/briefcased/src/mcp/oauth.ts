@@ -92,6 +92,11 @@ export interface LoginInput {
   clientSecret?: string;
   /** Scopes to ask for; default: what the server's challenge or metadata names. */
   scope?: string;
+  /**
+   * The https URL of this client's Client ID Metadata Document, which the person hosts: the client
+   * id wherever the authorization server advertises `client_id_metadata_document_supported`.
+   */
+  clientMetadataUrl?: string;
   quirks?: Partial<OAuthQuirks>;
 }
 
@@ -348,7 +353,10 @@ export function createMcpAuth(deps: McpAuthDeps) {
     });
     const listener = await startLoopbackRedirectListener({ timeoutMs: LOGIN_TIMEOUT_MS });
     try {
-      const stored = input.clientId === undefined ? await loadClient(server.name) : undefined;
+      const stored =
+        input.clientId === undefined && input.clientMetadataUrl === undefined
+          ? await loadClient(server.name)
+          : undefined;
       const reuse = stored && (stored.source !== 'dynamic_registration' || previous?.issuer === as.issuer);
       const client: ClientIdentity = reuse
         ? stored
@@ -360,6 +368,9 @@ export function createMcpAuth(deps: McpAuthDeps) {
                     ...(input.clientSecret !== undefined ? { clientSecret: input.clientSecret } : {}),
                   },
                 }
+              : {}),
+            ...(input.clientMetadataUrl !== undefined
+              ? { clientMetadataDocumentUrl: input.clientMetadataUrl }
               : {}),
             registration: {
               redirectUris: [listener.redirectUri],

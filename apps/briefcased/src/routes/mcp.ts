@@ -37,6 +37,7 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
         clientId?: string;
         clientSecret?: string;
         scope?: string;
+        clientMetadataUrl?: string;
         omitResource?: boolean;
         oidcOnly?: boolean;
         noDynamicRegistration?: boolean;
@@ -52,6 +53,7 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
         ...(body.clientId !== undefined ? { clientId: body.clientId } : {}),
         ...(body.clientSecret !== undefined ? { clientSecret: body.clientSecret } : {}),
         ...(body.scope !== undefined ? { scope: body.scope } : {}),
+        ...(body.clientMetadataUrl !== undefined ? { clientMetadataUrl: body.clientMetadataUrl } : {}),
         quirks,
       });
       await deps.admin.done(adminRequestOf(request), { login: login.id });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { McpAuthView, McpLogin, McpLoginInput, McpServerView } from '@briefcase/client';
 import { ERROR_CATALOG, isBriefcaseError, isErrorCode, isRecord } from '@briefcase/core';
+import { clientMetadataDocument } from '@briefcase/oauth';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
 import { type CommandContext, printJson } from '../context.js';
@@ -19,6 +20,7 @@ interface LoginOptions {
   clientId?: string;
   clientSecretEnv?: string;
   scope?: string;
+  clientMetadataUrl?: string;
   browser: boolean;
   omitResource?: boolean;
   oidcOnly?: boolean;
@@ -288,6 +290,12 @@ function loginInput(ctx: CommandContext, options: LoginOptions): McpLoginInput {
     if (options.scope.trim() === '') throw new UsageError('--scope must name at least one scope');
     input.scope = options.scope.trim().split(/\s+/).join(' ');
   }
+  if (options.clientMetadataUrl !== undefined) {
+    if (options.clientId !== undefined) {
+      throw new UsageError('--client-metadata-url and --client-id name two different clients: give one');
+    }
+    input.clientMetadataUrl = options.clientMetadataUrl;
+  }
   if (options.omitResource) input.omitResource = true;
   if (options.oidcOnly) input.oidcOnly = true;
   if (!options.dynamicRegistration) input.noDynamicRegistration = true;
@@ -435,6 +443,10 @@ export function registerMcpAuth(
       "the environment variable holding that client's secret (never pass a secret on the command line)",
     )
     .option('--scope <scopes>', 'space-separated scopes to ask for (default: what the server names)')
+    .option(
+      '--client-metadata-url <url>',
+      "where you host this client's metadata document (`briefcase mcp client-metadata`), used as the client id when the server supports it",
+    )
     .option('--no-browser', 'only print the URL; do not open a browser')
     .option('--omit-resource', 'quirk: do not send the RFC 8707 resource parameter (e.g. Microsoft Entra ID)')
     .option('--oidc-only', 'quirk: find the authorization server with OpenID Connect discovery only')
@@ -447,6 +459,37 @@ export function registerMcpAuth(
           invalid_args: `Nothing was signed in; see \`briefcase${ctx.prefix} mcp login --help\` and docs/OAUTH.md.`,
         };
         return login(ctx, name ?? '', options);
+      }),
+    );
+
+  mcp
+    .command('client-metadata')
+    .description(
+      'print the Client ID Metadata Document to host at URL, for `mcp login --client-metadata-url URL`',
+    )
+    .requiredOption('--url <url>', 'the https URL (with a path) where you will serve the document')
+    .addHelpText(
+      'after',
+      `
+Serve the printed JSON at exactly that URL (content type application/json). Authorization servers
+that advertise client_id_metadata_document_supported then take the URL as the client id, with no
+registration; others fall back to dynamic registration. Example:
+  briefcase mcp client-metadata --url https://me.example/briefcase.json > briefcase.json
+  briefcase mcp login NAME --client-metadata-url https://me.example/briefcase.json`,
+    )
+    .action(
+      act<{ url: string }>(async (ctx, _positionals, options) => {
+        let document: Record<string, unknown>;
+        try {
+          document = clientMetadataDocument(options.url, {
+            clientName: 'Credential Briefcase',
+            softwareId: 'credential-briefcase',
+          });
+        } catch (error) {
+          throw new UsageError(`--url: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        ctx.io.out(`${JSON.stringify(document, null, 2)}\n`);
+        return 0;
       }),
     );
 

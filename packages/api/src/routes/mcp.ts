@@ -106,6 +106,14 @@ export const startMcpLogin = defineRoute('POST', '/v1/mcp/servers/:name/login', 
         clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
         clientSecret: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
         scope: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+        clientMetadataUrl: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 2048,
+            description:
+              "the https URL where you host this client's Client ID Metadata Document (`briefcase mcp client-metadata`); used as the client id when the authorization server advertises client_id_metadata_document_supported",
+          }),
+        ),
         omitResource: Type.Optional(
           Type.Boolean({ description: 'quirk: do not send the RFC 8707 resource parameter' }),
         ),

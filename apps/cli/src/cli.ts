@@ -33,7 +33,7 @@ export function buildProgram(io: Io, state: RunState): Command {
     .option('--json', 'machine-readable JSON on stdout (errors too)')
     .option(
       '--data-dir <dir>',
-      'briefcased data dir (default: $BRIEFCASE_DATA_DIR, else ~/.local/share/briefcase)',
+      "briefcased data dir (default: $BRIEFCASE_DATA_DIR, else ~/.local/share/briefcase, else a running npm start's .briefcase found from here)",
     )
     // Inherited by every subcommand created below with .command().
     .exitOverride()

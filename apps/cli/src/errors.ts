@@ -32,6 +32,8 @@ export interface ErrorContext {
   retry?: string;
   /** Hints that fit this command better than ERROR_CATALOG's generic ones. */
   hints?: Partial<Record<string, string>>;
+  /** When the daemon is unreachable: where else to look (an `npm start` data dir found nearby). */
+  daemonHint?: string;
 }
 
 interface Rendered {
@@ -132,6 +134,7 @@ export function reportError(error: unknown, ctx: ErrorContext, io: Io): number {
   const r = classify(error);
   const hint = ctx.hints?.[r.code];
   if (hint !== undefined) r.hint = hint;
+  if (r.code === 'daemon_unavailable' && ctx.daemonHint !== undefined) r.hint = ctx.daemonHint;
   if (ctx.json) {
     const body: Record<string, unknown> = { code: r.code, message: r.message };
     if (r.approvalId !== undefined) body.approval_id = r.approvalId;

@@ -40,10 +40,14 @@ export function envFor(dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.P
   };
 }
 
-/** Starts `node <script> ...args` in the repository root. */
-export function startScript(script: string, args: string[], env: NodeJS.ProcessEnv): Running {
+/** Starts `node <script> ...args` in the repository root (or `cwd`). */
+export function startScript(script: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Running {
   if (!existsSync(script)) throw new Error(`${script} is missing: run \`npx tsc -b apps/cli\` first`);
-  const child = spawn(process.execPath, [script, ...args], { env, cwd: ROOT });
+  const child = spawn(
+    script.endsWith('.js') ? process.execPath : script,
+    script.endsWith('.js') ? [script, ...args] : args,
+    { env, cwd },
+  );
   const output = { stdout: '', stderr: '' };
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     output.stdout += chunk;

@@ -13,6 +13,7 @@ import { registerStatus } from './commands/status.js';
 import { registerTools } from './commands/tools.js';
 import { EXIT, reportError, UsageError } from './errors.js';
 import { type Io, processIo } from './io.js';
+import { cliCommand } from './shim.js';
 
 function packageVersion(): string {
   try {
@@ -82,8 +83,12 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
       if (exit !== undefined) return exit;
       const message = error.message.replace(/^error: /, '');
       // Parsing failed, so --json is detected from the raw arguments.
-      return reportError(new UsageError(message), { json: argv.includes('--json'), prefix: '' }, io);
+      return reportError(
+        new UsageError(message),
+        { json: argv.includes('--json'), prefix: '', cli: cliCommand(io.env) },
+        io,
+      );
     }
-    return reportError(error, { json: argv.includes('--json'), prefix: '' }, io);
+    return reportError(error, { json: argv.includes('--json'), prefix: '', cli: cliCommand(io.env) }, io);
   }
 }

@@ -4,6 +4,7 @@ import { chooseDataDir } from './data-dir.js';
 import type { ErrorContext } from './errors.js';
 import type { Io } from './io.js';
 import { shellQuote } from './output.js';
+import { cliCommand } from './shim.js';
 
 /** Options every command accepts (defined once on the root program). */
 export interface GlobalOptions {
@@ -18,6 +19,8 @@ export interface CommandContext {
   dataDir: string;
   /** ` --data-dir X` when given on the command line, for commands we suggest; else ''. */
   prefix: string;
+  /** How the person runs this CLI (see {@link cliCommand}) plus {@link prefix}: the start of every command we suggest. */
+  cli: string;
   /** Filled in by handlers that can say how to retry (tool calls). */
   errorContext: ErrorContext;
   /** An admin client; the CLI is a trusted admin surface. */
@@ -45,8 +48,9 @@ export async function contextFor(command: Command, io: Io): Promise<CommandConte
     );
   }
   const prefix = globals.dataDir !== undefined ? ` --data-dir ${shellQuote(dataDir)}` : '';
+  const cli = `${cliCommand(io.env, io.cwd?.() ?? process.cwd())}${prefix}`;
   let client: BriefcaseClient | undefined;
-  const errorContext: ErrorContext = { json, prefix };
+  const errorContext: ErrorContext = { json, prefix, cli };
   if (choice.nearby !== undefined) {
     const dir = shellQuote(choice.nearby);
     errorContext.daemonHint =
@@ -59,6 +63,7 @@ export async function contextFor(command: Command, io: Io): Promise<CommandConte
     json,
     dataDir,
     prefix,
+    cli,
     errorContext,
     client: () => {
       client ??= createClient({ dataDir, role: 'admin' });

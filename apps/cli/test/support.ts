@@ -6,7 +6,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +33,8 @@ export interface Running {
 export function envFor(dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    // This workspace's `briefcase` on PATH (as after `npm run install-cli`), so hints name it `briefcase`.
+    PATH: `${join(ROOT, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`,
     BRIEFCASE_DATA_DIR: dataDir,
     BRIEFCASE_SECRET_BACKEND: 'memory',
     NO_COLOR: '1',

@@ -12,6 +12,7 @@ import { registerReceipts } from './commands/receipts.js';
 import { registerStatus } from './commands/status.js';
 import { registerTools } from './commands/tools.js';
 import { EXIT, reportError, UsageError } from './errors.js';
+import { addHelpExamples } from './help-examples.js';
 import { type Io, processIo } from './io.js';
 import { cliCommand } from './shim.js';
 
@@ -57,6 +58,7 @@ export function buildProgram(io: Io, state: RunState): Command {
   registerPolicy(program, act);
   registerMcp(program, act);
   registerGateway(program, act);
+  addHelpExamples(program);
   return program;
 }
 

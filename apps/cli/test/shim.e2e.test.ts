@@ -88,5 +88,14 @@ describe('npm run install-cli', () => {
     ).exited;
     expect(bare.code).toBe(4);
     expect(bare.stderr).toContain(`approve it:  ${process.execPath} ${LAUNCHER} approvals approve `);
+
+    // --help examples name the CLI the same way.
+    const help = await startScript(join(bin, 'briefcase'), ['tools', 'call', '--help'], env, elsewhere)
+      .exited;
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Examples:\n {2}briefcase tools call echo --args /m);
+    const bareHelp = await startScript(MAIN, ['--help'], envFor(dataDir, { PATH: BASE_PATH }), elsewhere)
+      .exited;
+    expect(bareHelp.stdout).toContain(`  ${process.execPath} ${LAUNCHER} approvals watch`);
   }, 60_000);
 });

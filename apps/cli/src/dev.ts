@@ -4,6 +4,9 @@
  * with development defaults (data dir `./.briefcase` unless BRIEFCASE_DATA_DIR is set, warnings-only
  * log, secrets in memory when neither a keyring nor a passphrase is available).
  *
+ * It is also where the person hears of an agent waiting: each new pending approval prints a line
+ * (and a bell, and a desktop notification where there is one) with the command that decides it.
+ *
  * The gateway is the agent-facing side, so it gets its own process: nothing of the daemon's memory
  * (secrets, passphrase) is in its address space, its environment carries no secret, and it reaches
  * the daemon only through the socket with the agent token.

@@ -40,7 +40,7 @@ function main(argv: string[], env: NodeJS.ProcessEnv): number {
   }
   if (process.platform === 'win32') {
     process.stderr.write(
-      'install-cli: not on Windows yet; run the CLI as `npx briefcase` inside the checkout, or `npm link -w apps/cli` to install it globally.\n',
+      'install-cli: not on Windows yet; run the CLI as `npx briefcase` inside the checkout.\n',
     );
     return 1;
   }

@@ -1,7 +1,7 @@
 /**
  * End to end: `npm start`'s launcher (apps/cli/dist/dev.js) runs briefcased, and the HTTP gateway in
  * a child process of its own. Driven like a person would: read the banner, connect an MCP client with the printed
- * URL and token, use the CLI, press Ctrl-C. Build first: `npx tsc -b apps/cli`.
+ * URL and token, use the CLI, see the approval line, press Ctrl-C. Build first: `npx tsc -b apps/cli`.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 describe('npm start', () => {
-  it('runs the daemon and the gateway, prints the client config and next steps, stops on Ctrl-C', async () => {
+  it('runs the daemon and the gateway, prints a short banner (the token once, no client configs), stops on Ctrl-C', async () => {
     const port = await freePort();
     const passphrase = 'passphrase-the-gateway-must-never-see';
     launched = startScript(

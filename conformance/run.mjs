@@ -114,15 +114,15 @@ const CLIENT_LEGS = [
     version: '0.1.16',
     selection: '--suite auth',
     expectedFailuresFile: join(HERE, 'expected-failures-client.json'),
-    suiteArgs: (scenario) => (scenario ? ['--scenario', scenario] : ['--suite', 'auth']),
+    suites: ['auth'],
   },
   {
     id: 'client-next',
     packageDir: join(REPO_ROOT, 'node_modules/conformance-next'),
     version: '0.2.0-alpha.12',
-    selection: '--suite auth',
+    selection: '--suite auth, then extensions, draft and backcompat',
     expectedFailuresFile: join(HERE, 'expected-failures-client-next.json'),
-    suiteArgs: (scenario) => (scenario ? ['--scenario', scenario] : ['--suite', 'auth']),
+    suites: ['auth', 'extensions', 'draft', 'backcompat'],
   },
 ].map((leg) => ({ ...leg, side: 'client', cli: join(leg.packageDir, 'dist/index.js') }));
 const CLIENT_DRIVER = join(HERE, 'client.mjs');
@@ -659,22 +659,26 @@ async function runClientLeg(leg, workDir) {
   const resultsDir = join(workDir, 'results', leg.id);
   mkdirSync(resultsDir, { recursive: true });
   const logFile = join(workDir, `suite-${leg.id}.log`);
-  const selection = leg.suiteArgs(options.scenario);
-  const args = [
-    'client',
-    '--command',
-    `${process.execPath} ${CLIENT_DRIVER}`,
-    '--output-dir',
-    resultsDir,
-    ...selection,
-  ];
-  say(
-    `leg ${leg.id}: suite ${leg.version} client ${selection.join(' ')}; its output goes to ${options.keep ? logFile : basename(logFile)}`,
-  );
-  const started = Date.now();
-  const suiteExit = await runSuite(leg, args, logFile);
-  if (interrupted) return { ok: false, ran: true };
-  say(`leg ${leg.id}: done in ${((Date.now() - started) / 1000).toFixed(1)} s (suite exit ${suiteExit})`);
+  const selections = options.scenario
+    ? [['--scenario', options.scenario]]
+    : leg.suites.map((suite) => ['--suite', suite]);
+  for (const selection of selections) {
+    const args = [
+      'client',
+      '--command',
+      `${process.execPath} ${CLIENT_DRIVER}`,
+      '--output-dir',
+      resultsDir,
+      ...selection,
+    ];
+    say(
+      `leg ${leg.id}: suite ${leg.version} client ${selection.join(' ')}; its output goes to ${options.keep ? logFile : basename(logFile)}`,
+    );
+    const started = Date.now();
+    const suiteExit = await runSuite(leg, args, logFile);
+    if (interrupted) return { ok: false, ran: true };
+    say(`leg ${leg.id}: done in ${((Date.now() - started) / 1000).toFixed(1)} s (suite exit ${suiteExit})`);
+  }
   const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
   const scenarios = new Map();
   for (const match of log.matchAll(/^Starting scenario: (\S+)$/gm)) {

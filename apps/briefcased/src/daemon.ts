@@ -11,7 +11,7 @@ import { createUpstreamPool } from '@briefcase/mcp-upstream';
 import { type CompiledPolicy, compilePolicy, DEFAULT_POLICY } from '@briefcase/policy';
 import { openReceiptLog } from '@briefcase/receipts';
 import { openSecretStore, type SecretStore } from '@briefcase/secrets';
-import { createLogger, startTracing } from '@briefcase/telemetry';
+import { createLogger, humanLogStream, startTracing } from '@briefcase/telemetry';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp, type PolicyHolder } from './app.js';
@@ -23,7 +23,7 @@ import { createOAuthStore } from './db/mcp-oauth.js';
 import { type Db, type Durability, openDatabase } from './db/open.js';
 import { createPolicyStore } from './db/policy.js';
 import { createToolStatsStore } from './db/stats.js';
-import { createApprovalEvents } from './events.js';
+import { type ApprovalEvents, createApprovalEvents } from './events.js';
 import { createToolCalls } from './kernel/actions/tool-call.js';
 import { createAdminLedger } from './kernel/admin.js';
 import { createKernel } from './kernel/enforce.js';
@@ -55,6 +55,8 @@ export interface DaemonOptions {
   promptPassphrase?: () => Promise<string>;
   logger?: Logger;
   logLevel?: string;
+  /** `human`: log lines for a person, on stderr (a terminal); default `json` on stdout. */
+  logFormat?: 'json' | 'human';
   durability?: Durability;
   settings?: Partial<PipelineSettings>;
   /** Extra tool providers (tests; later remote MCP servers and plugins). */
@@ -72,6 +74,11 @@ export interface RunningDaemon {
   app: FastifyInstance;
   db: Db;
   secrets: SecretStore;
+  /**
+   * Approval changes as they happen, for a trusted host process (`npm start` tells the person in its
+   * terminal). Listeners run synchronously in the daemon's path: keep them quick and non-throwing.
+   */
+  approvalEvents: Pick<ApprovalEvents, 'subscribe'>;
   close(): Promise<void>;
 }
 
@@ -147,6 +154,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       level: (options.logLevel ?? env.BRIEFCASE_LOG_LEVEL ?? 'info') as Parameters<
         typeof createLogger
       >[0]['level'],
+      ...(options.logFormat === 'human'
+        ? { destination: humanLogStream((text) => void process.stderr.write(text)) }
+        : {}),
     });
   const tcpSpec = options.tcp ?? env.BRIEFCASE_TCP;
   const tcpAddress = tcpSpec ? parseTcp(tcpSpec) : undefined;
@@ -427,6 +437,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     app,
     db,
     secrets,
+    approvalEvents: { subscribe: (listener) => events.subscribe(listener) },
     async close() {
       if (closed) return;
       closed = true;

@@ -2,6 +2,7 @@ export { resolveDataDir as defaultDataDir } from '@briefcase/core';
 export { type AppDeps, buildApp, type PolicyHolder } from './app.js';
 export { type DaemonOptions, type RunningDaemon, startDaemon } from './daemon.js';
 export { MIGRATIONS } from './db/migrations.js';
+export type { ApprovalEvent, ApprovalEvents, ApprovalEventType } from './events.js';
 export { SECRET_PATTERNS } from './pipeline/redact.js';
 export { DEFAULT_PIPELINE_SETTINGS, type PipelineSettings } from './pipeline/settings.js';
 export { promptPassphraseOnTty } from './prompt.js';

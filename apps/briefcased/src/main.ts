@@ -50,7 +50,7 @@ async function main() {
   if (dev) {
     // The full walkthrough (gateway, client config, CLI steps) is `npm start`'s banner.
     console.log(
-      `briefcased is running: data dir ${dataDir}, socket ${daemon.socketPath}. In another shell: export BRIEFCASE_DATA_DIR=${dataDir} && npx briefcase status`,
+      `briefcased is running: data dir ${dataDir}, socket ${daemon.socketPath}. In another shell: export BRIEFCASE_DATA_DIR=${dataDir} && briefcase status (\`npm run install-cli\` puts briefcase on the PATH; inside the checkout \`npx briefcase\` works too)`,
     );
   }
   let stopping = false;

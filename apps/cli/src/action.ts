@@ -25,7 +25,7 @@ export function actionFactory(io: Io, state: RunState): ActionFactory {
       const command = args.at(-1) as Command;
       const options = args.at(-2) as O;
       const positionals = args.slice(0, -2) as string[];
-      const ctx = contextFor(command, io);
+      const ctx = await contextFor(command, io);
       try {
         state.exitCode = (await handler(ctx, positionals, options)) ?? 0;
       } catch (error) {

@@ -13,7 +13,9 @@ import { registerReceipts } from './commands/receipts.js';
 import { registerStatus } from './commands/status.js';
 import { registerTools } from './commands/tools.js';
 import { EXIT, reportError, UsageError } from './errors.js';
+import { addHelpExamples } from './help-examples.js';
 import { type Io, processIo } from './io.js';
+import { cliCommand } from './shim.js';
 
 function packageVersion(): string {
   try {
@@ -34,7 +36,7 @@ export function buildProgram(io: Io, state: RunState): Command {
     .option('--json', 'machine-readable JSON on stdout (errors too)')
     .option(
       '--data-dir <dir>',
-      'briefcased data dir (default: $BRIEFCASE_DATA_DIR, else ~/.local/share/briefcase)',
+      "briefcased data dir (default: $BRIEFCASE_DATA_DIR, else ~/.local/share/briefcase, else a running npm start's .briefcase found from here)",
     )
     // Inherited by every subcommand created below with .command().
     .exitOverride()
@@ -58,6 +60,7 @@ export function buildProgram(io: Io, state: RunState): Command {
   registerMcp(program, act);
   registerGateway(program, act);
   registerCompletion(program, act);
+  addHelpExamples(program);
   return program;
 }
 
@@ -84,8 +87,12 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
       if (exit !== undefined) return exit;
       const message = error.message.replace(/^error: /, '');
       // Parsing failed, so --json is detected from the raw arguments.
-      return reportError(new UsageError(message), { json: argv.includes('--json'), prefix: '' }, io);
+      return reportError(
+        new UsageError(message),
+        { json: argv.includes('--json'), prefix: '', cli: cliCommand(io.env) },
+        io,
+      );
     }
-    return reportError(error, { json: argv.includes('--json'), prefix: '' }, io);
+    return reportError(error, { json: argv.includes('--json'), prefix: '', cli: cliCommand(io.env) }, io);
   }
 }

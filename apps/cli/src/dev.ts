@@ -4,25 +4,24 @@
  * with development defaults (data dir `./.briefcase` unless BRIEFCASE_DATA_DIR is set, warnings-only
  * log, secrets in memory when neither a keyring nor a passphrase is available).
  *
+ * It is also where the person hears of an agent waiting: each new pending approval prints a line
+ * (and a bell, and a desktop notification where there is one) with the command that decides it.
+ *
  * The gateway is the agent-facing side, so it gets its own process: nothing of the daemon's memory
  * (secrets, passphrase) is in its address space, its environment carries no secret, and it reaches
  * the daemon only through the socket with the agent token.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promptPassphraseOnTty, type RunningDaemon, startDaemon } from '@briefcase/briefcased';
-import {
-  GATEWAY_TOKEN_FILE,
-  loadOrCreateGatewayToken,
-  parseApprovalWait,
-  printClientConfig,
-} from '@briefcase/gateway';
-import { gatewayPortFromEnv, stdioGatewayCommand } from './commands/gateway.js';
+import { GATEWAY_TOKEN_FILE, loadOrCreateGatewayToken, parseApprovalWait } from '@briefcase/gateway';
+import { gatewayPortFromEnv } from './commands/gateway.js';
+import { CHECKOUT_ROOT, DEV_DATA_DIR_NAME } from './data-dir.js';
+import { createApprovalNotifier } from './notify.js';
 import { shellQuote } from './output.js';
+import { cliCommand, findOnPath } from './shim.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const GATEWAY_HOST = '127.0.0.1';
 const GATEWAY_MAIN = fileURLToPath(new URL('../../gateway/dist/main.js', import.meta.url));
 /** The only variables the gateway process inherits: none of them is a secret. */
@@ -40,46 +39,52 @@ function fail(message: string, exitCode: number): never {
   process.exit(exitCode);
 }
 
-/** The `mcp add` line of the banner, using the copy of server-everything `npm install` put here. */
-function everythingExample(cli: string): string {
-  const server = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
-  if (!existsSync(server))
-    return `  ${cli} mcp add NAME --url https://example.com/mcp     # a remote MCP server`;
-  // Stdio servers get a fixed PATH, so name node by its absolute path.
-  const command = [process.execPath, server, 'stdio'].map(shellQuote).join(' ');
+/** Where the CLI stands: on the PATH, or how to run it until it is. */
+function cliNote(cli: string): string {
+  if (cli === 'briefcase') return '  The CLI: `briefcase` (on your PATH), in any shell.';
   return [
-    `  ${cli} mcp add everything --command ${shellQuote(command)}`,
-    `  ${cli} mcp show everything`,
-    `  ${cli} tools call everything__echo --args '{"message":"hi"}'     # remote tools need approval`,
+    '  The CLI: `briefcase` is not on your PATH yet; `npm run install-cli` puts it in ~/.local/bin.',
+    `  Until then, run it as \`${cli}\`${cli === 'npx briefcase' ? ' inside this checkout' : ''}.`,
   ].join('\n');
 }
 
-function banner(daemon: RunningDaemon, gatewayUrl: string, token: string): string {
+/**
+ * The banner: where things are, how to connect a client, how approvals reach the person. Short on
+ * purpose: client configurations are one command away instead of printed, and the gateway token
+ * appears once, with the file that holds it.
+ */
+function banner(daemon: RunningDaemon, gatewayUrl: string, token: string, cli: string): string {
   const dataDir = daemon.dataDir;
-  const cli = 'npx briefcase';
-  const command = stdioGatewayCommand();
+  // The CLI finds `.briefcase` from the checkout by itself; another data dir must be named.
+  const found = dataDir === join(CHECKOUT_ROOT, DEV_DATA_DIR_NAME) || dataDir === resolve(DEV_DATA_DIR_NAME);
+  const exportLine = found
+    ? ''
+    : `\n  In the shell you run the CLI from: export BRIEFCASE_DATA_DIR=${shellQuote(dataDir)}`;
   return `
 briefcased and the MCP gateway are running.
-  data dir:     ${dataDir}
-  socket:       ${daemon.socketPath}${daemon.tcpUrl ? `\n  tcp:          ${daemon.tcpUrl}` : ''}
-  MCP gateway:  ${gatewayUrl}   (bearer token in ${join(dataDir, GATEWAY_TOKEN_FILE)})
+  data dir:      ${dataDir}
+  MCP gateway:   ${gatewayUrl}
+  bearer token:  ${token}
+                 (in ${join(dataDir, GATEWAY_TOKEN_FILE)}; keep it private, it opens the gateway)
 
-== Connect an MCP client over HTTP, to this running gateway ==
-${printClientConfig({ transport: 'http', url: gatewayUrl, token, dataDir, command })}
-== Or over stdio: the client starts its own gateway (this daemon must be running) ==
-${printClientConfig({ transport: 'stdio', dataDir, command })}
-== In another shell, from this directory ==
-  export BRIEFCASE_DATA_DIR=${shellQuote(dataDir)}
-  ${cli} tools list
-  ${cli} tools call note_add --args '{"text":"hello"}'     # needs approval
-  ${cli} approvals list
-  ${cli} approvals approve <id>
-  ${cli} tools call note_add --args '{"text":"hello"}'     # same call again: goes through
-  ${cli} receipts verify
-${everythingExample(cli)}
+Connect an MCP client: print its configuration (--out FILE writes it, mode 0600):
+  ${cli} gateway --print-config --client claude-code     (or cursor, vscode, claude-desktop)
+
+Approvals: a call that needs you is announced here, with the command that approves it${
+    desktopNotifications(process.env) ? ' (and a desktop notification)' : ''
+  }.
+  Follow them from another shell: ${cli} approvals watch
+
+${cliNote(cli)}${exportLine}
+  Try: ${cli} tools call note_add --args '{"text":"hello"}'     (needs your approval)
 
 Stop with Ctrl-C.
 `;
+}
+
+/** Whether approvals also raise a desktop notification (notify-send present, BRIEFCASE_NOTIFY not 0). */
+function desktopNotifications(env: NodeJS.ProcessEnv): boolean {
+  return env.BRIEFCASE_NOTIFY !== '0' && findOnPath('notify-send', env) !== undefined;
 }
 
 async function main(): Promise<void> {
@@ -95,15 +100,21 @@ async function main(): Promise<void> {
   }
   const dataDir = process.env.BRIEFCASE_DATA_DIR
     ? resolve(process.env.BRIEFCASE_DATA_DIR)
-    : resolve('.briefcase');
+    : resolve(DEV_DATA_DIR_NAME);
+  // Log lines for a person on a terminal; JSON for a pipe or with `npm start -- --json`.
+  const humanLogs =
+    process.stdout.isTTY === true &&
+    !process.argv.includes('--json') &&
+    process.env.BRIEFCASE_LOG_FORMAT !== 'json';
   const prompt = promptPassphraseOnTty();
   const daemon = await startDaemon({
     dataDir,
     dev: true,
     env: process.env,
     ...(prompt ? { promptPassphrase: prompt } : {}),
-    // The banner is the interface; keep the JSON log to warnings and errors.
+    // The banner is the interface; keep the log to warnings and errors.
     ...(process.env.BRIEFCASE_LOG_LEVEL ? {} : { logLevel: 'warn' }),
+    logFormat: humanLogs ? 'human' : 'json',
   }).catch((error: unknown) =>
     fail(`briefcased could not start: ${error instanceof Error ? error.message : String(error)}`, 1),
   );
@@ -144,7 +155,24 @@ async function main(): Promise<void> {
     }
     fail(`the MCP gateway could not start: ${error.message}`, 1);
   });
-  process.stdout.write(banner(daemon, gatewayUrl, token));
+  const cli = cliCommand(process.env, process.cwd());
+  process.stdout.write(banner(daemon, gatewayUrl, token, cli));
+
+  // Each new pending approval: a line (and bell) here, a desktop notification where there is one.
+  const notify = createApprovalNotifier({
+    write: (text) => void process.stdout.write(text),
+    bell: process.stdout.isTTY === true,
+    cli,
+    env: process.env,
+  });
+  daemon.approvalEvents.subscribe((event) => {
+    if (event.type !== 'created') return;
+    try {
+      notify(event.approval);
+    } catch {
+      // Telling the person must never break the call that asked for approval.
+    }
+  });
 
   let stopping = false;
   const gatewayExited = new Promise<void>((done) => gateway.once('exit', () => done()));

@@ -28,10 +28,14 @@ export interface ErrorContext {
   json: boolean;
   /** Global flags to repeat in suggested commands (e.g. `--data-dir X`). */
   prefix: string;
+  /** How the person runs the CLI, with {@link prefix}: `briefcase --data-dir X`, `npx briefcase`, … */
+  cli: string;
   /** For a failed tool call: how to retry it, without the `--approval` flag. */
   retry?: string;
   /** Hints that fit this command better than ERROR_CATALOG's generic ones. */
   hints?: Partial<Record<string, string>>;
+  /** When the daemon is unreachable: where else to look (an `npm start` data dir found nearby). */
+  daemonHint?: string;
 }
 
 interface Rendered {
@@ -96,8 +100,16 @@ function listProblems(details: unknown): string[] {
   });
 }
 
+/**
+ * Names the CLI in a daemon's or the catalog's text the way this person runs it: those say
+ * `briefcase …` (the installed command), which may not be on their PATH.
+ */
+export function nameCli(text: string, cli: string): string {
+  return cli === 'briefcase' ? text : text.replaceAll('`briefcase ', `\`${cli} `);
+}
+
 function renderHuman(r: Rendered, ctx: ErrorContext, io: Io): void {
-  io.err(`error[${r.code}]: ${terminalSafe(r.message)}\n`);
+  io.err(`error[${r.code}]: ${terminalSafe(nameCli(r.message, ctx.cli))}\n`);
   for (const line of listProblems(r.details)) io.err(`${line}\n`);
   if (r.code === 'approval_required' && r.approvalId !== undefined) {
     const id = shellQuote(r.approvalId);
@@ -115,13 +127,13 @@ function renderHuman(r: Rendered, ctx: ErrorContext, io: Io): void {
     } else {
       io.err(`  approval  ${inlineSafe(r.approvalId)}\n`);
     }
-    io.err(`approve it:  briefcase${ctx.prefix} approvals approve ${id}\n`);
+    io.err(`approve it:  ${ctx.cli} approvals approve ${id}\n`);
     if (ctx.retry !== undefined) io.err(`then retry:  ${ctx.retry} --approval ${id}\n`);
     else io.err('then retry the same call.\n');
-    io.err(`or deny it:  briefcase${ctx.prefix} approvals deny ${id}\n`);
+    io.err(`or deny it:  ${ctx.cli} approvals deny ${id}\n`);
     return;
   }
-  if (r.hint !== undefined) io.err(`hint: ${r.hint}\n`);
+  if (r.hint !== undefined) io.err(`hint: ${nameCli(r.hint, ctx.cli)}\n`);
 }
 
 /**
@@ -132,6 +144,7 @@ export function reportError(error: unknown, ctx: ErrorContext, io: Io): number {
   const r = classify(error);
   const hint = ctx.hints?.[r.code];
   if (hint !== undefined) r.hint = hint;
+  if (r.code === 'daemon_unavailable' && ctx.daemonHint !== undefined) r.hint = ctx.daemonHint;
   if (ctx.json) {
     const body: Record<string, unknown> = { code: r.code, message: r.message };
     if (r.approvalId !== undefined) body.approval_id = r.approvalId;

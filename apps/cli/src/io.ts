@@ -11,6 +11,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Whether stderr is a terminal (colours the secret-backend warning). */
   stderrIsTty: boolean;
+  /** The working directory data-dir discovery starts from; default process.cwd(). */
+  cwd?: () => string;
 }
 
 /** The real process streams. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { authCompact, authRows, browserCommand, loginCommand } from '../src/commands/mcp-auth.js';
 import type { CommandContext } from '../src/context.js';
 
-const ctx = { prefix: '' } as CommandContext;
+const ctx = { prefix: '', cli: 'briefcase' } as CommandContext;
 
 function server(auth: unknown, authorization = 'none'): McpServerView {
   return {
@@ -49,7 +49,10 @@ describe('loginCommand', () => {
 
   it('is the plain command for every other reason, with --data-dir when one was given', () => {
     expect(loginCommand(ctx, required('logged_out', 'mcp:tools'))).toBe('briefcase mcp login secure');
-    const withDir = { prefix: " --data-dir '/tmp/a b'" } as CommandContext;
+    const withDir = {
+      prefix: " --data-dir '/tmp/a b'",
+      cli: "briefcase --data-dir '/tmp/a b'",
+    } as CommandContext;
     expect(loginCommand(withDir, required('login_required', null))).toBe(
       "briefcase --data-dir '/tmp/a b' mcp login secure",
     );

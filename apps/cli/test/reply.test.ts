@@ -17,7 +17,8 @@ function fakeContext(json: boolean): { ctx: CommandContext; out: string[]; err: 
     json,
     dataDir: '/tmp/x',
     prefix: '',
-    errorContext: { json, prefix: '' },
+    cli: 'briefcase',
+    errorContext: { json, prefix: '', cli: 'briefcase' },
     client: () => {
       throw new Error('no client in this test');
     },

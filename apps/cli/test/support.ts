@@ -6,7 +6,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +33,8 @@ export interface Running {
 export function envFor(dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    // This workspace's `briefcase` on PATH (as after `npm run install-cli`), so hints name it `briefcase`.
+    PATH: `${join(ROOT, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`,
     BRIEFCASE_DATA_DIR: dataDir,
     BRIEFCASE_SECRET_BACKEND: 'memory',
     NO_COLOR: '1',
@@ -40,10 +42,14 @@ export function envFor(dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.P
   };
 }
 
-/** Starts `node <script> ...args` in the repository root. */
-export function startScript(script: string, args: string[], env: NodeJS.ProcessEnv): Running {
+/** Starts `node <script> ...args` in the repository root (or `cwd`). */
+export function startScript(script: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Running {
   if (!existsSync(script)) throw new Error(`${script} is missing: run \`npx tsc -b apps/cli\` first`);
-  const child = spawn(process.execPath, [script, ...args], { env, cwd: ROOT });
+  const child = spawn(
+    script.endsWith('.js') ? process.execPath : script,
+    script.endsWith('.js') ? [script, ...args] : args,
+    { env, cwd },
+  );
   const output = { stdout: '', stderr: '' };
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     output.stdout += chunk;

@@ -6,6 +6,7 @@ import { DEFAULT_APPROVAL_WAIT_MS, parseApprovalWait } from './approval-wait.js'
 import { printClientConfig } from './client-config.js';
 import { DAEMON_UNREACHABLE_MESSAGE } from './errors.js';
 import { startHttpGateway } from './http.js';
+import { GATEWAY_RUNTIME_FILE, removeGatewayRuntime, writeGatewayRuntime } from './runtime-file.js';
 import { logToStderr } from './server.js';
 import { runStdioGateway } from './stdio.js';
 import { loadOrCreateGatewayToken } from './token.js';
@@ -71,6 +72,37 @@ function parseGatewayArgs(args: string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+/**
+ * Writes {@link GATEWAY_RUNTIME_FILE} for `briefcase status` and `--print-config`, and returns
+ * what removes it again (also run if the process exits without reaching it). Not being able to
+ * write it costs only that report, so it is a warning, not a reason to stop.
+ */
+function recordRunning(dataDir: string, url: string, log: (message: string) => void): () => void {
+  try {
+    writeGatewayRuntime(dataDir, {
+      url,
+      transport: 'http',
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    });
+  } catch (error) {
+    log(
+      `could not record the running gateway in ${dataDir}/${GATEWAY_RUNTIME_FILE}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return () => {};
+  }
+  const forget = () => {
+    process.off('exit', forget);
+    try {
+      removeGatewayRuntime(dataDir);
+    } catch {
+      // Best effort: a stale file reads as "not running" once this pid is gone.
+    }
+  };
+  process.once('exit', forget);
+  return forget;
 }
 
 function waitForSignal(): Promise<void> {
@@ -157,8 +189,13 @@ export async function runGatewayCli(argv: string[], io: GatewayCliIo = {}): Prom
     log(
       `MCP endpoint ${gateway.url} (bearer token in ${dataDir}/gateway.token; --print-config shows client setup)`,
     );
-    await (io.stopSignal ?? waitForSignal());
-    await gateway.close();
+    const forget = recordRunning(dataDir, gateway.url, log);
+    try {
+      await (io.stopSignal ?? waitForSignal());
+      await gateway.close();
+    } finally {
+      forget();
+    }
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

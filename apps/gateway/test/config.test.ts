@@ -5,6 +5,7 @@ import {
   loadOrCreateGatewayToken,
   parseHostPort,
   printClientConfig,
+  VSCODE_TOKEN_INPUT,
 } from '@briefcase/gateway';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -54,7 +55,14 @@ describe('printClientConfig', () => {
     const parsed = blocks(text);
     expect(parsed.get('Claude Code')).toEqual({ mcpServers: { bc: { type: 'http', url, headers } } });
     expect(parsed.get('Cursor')).toEqual({ mcpServers: { bc: { url, headers } } });
-    expect(parsed.get('VS Code')).toEqual({ servers: { bc: { type: 'http', url, headers } } });
+    // VS Code asks for the token (inputs, password: true) instead of holding it in the file.
+    expect(parsed.get('VS Code')).toEqual({
+      inputs: [expect.objectContaining({ type: 'promptString', id: VSCODE_TOKEN_INPUT, password: true })],
+      servers: {
+        bc: { type: 'http', url, headers: { Authorization: `Bearer \${input:${VSCODE_TOKEN_INPUT}}` } },
+      },
+    });
+    expect(JSON.stringify(parsed.get('VS Code'))).not.toContain('tok_123');
     expect(parsed.get('Claude Desktop')).toEqual({ mcpServers: { bc: STDIO } });
     expect(text).toMatch(/out of version control/);
   });

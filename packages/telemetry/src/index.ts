@@ -1,3 +1,4 @@
+export { formatLogLine, humanLogStream } from './human-log.js';
 export {
   type CreateLoggerOptions,
   createLogger,

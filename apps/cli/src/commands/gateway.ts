@@ -1,9 +1,16 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_APPROVAL_WAIT_MS } from '@briefcase/core';
 import {
+  clientConfig,
   DEFAULT_APPROVAL_WAIT_MS,
   loadOrCreateGatewayToken,
+  MCP_CLIENT_FILES,
+  MCP_CLIENTS,
+  type McpClientName,
   parseHostPort,
+  readGatewayRuntime,
   runGatewayCli,
 } from '@briefcase/gateway';
 import type { Command } from 'commander';
@@ -18,6 +25,8 @@ interface GatewayOptions {
   stdio?: boolean;
   http?: string;
   printConfig?: boolean;
+  client?: string;
+  out?: string;
   approvalWait?: string;
   allowOrigin: string[];
 }
@@ -66,6 +75,78 @@ function checkApprovalWait(text: string | undefined): void {
   }
 }
 
+/**
+ * The `HOST:PORT` the HTTP entries of `--print-config` name when `--http` is not given: the
+ * gateway that runs for this data dir (it records itself in `gateway.json`), else the default port,
+ * and a note on stderr saying which, since a config pointing at the wrong port fails only later.
+ */
+function printedHttpAddress(ctx: CommandContext): string {
+  const running = readGatewayRuntime(ctx.dataDir);
+  if (running?.alive) {
+    const url = new URL(running.url);
+    ctx.io.err(`# using the gateway running for this data dir: ${running.url} (pid ${running.pid})\n`);
+    return `${url.hostname}:${url.port || '80'}`;
+  }
+  const port = gatewayPortFromEnv(ctx.io.env);
+  ctx.io.err(
+    `# no gateway is running for ${ctx.dataDir}; the HTTP entries use port ${port}, where \`npm start\` listens by default\n`,
+  );
+  return `127.0.0.1:${port}`;
+}
+
+function urlOf(address: string): string {
+  const { host, port } = parseHostPort(address);
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/mcp`;
+}
+
+/**
+ * `--print-config --client NAME [--out FILE]`: one client's configuration, as pure JSON (pasteable,
+ * or a whole file). `--out` writes it mode 0600 and never replaces an existing file, which may
+ * hold the person's other servers.
+ */
+function printOneClient(
+  ctx: CommandContext,
+  client: McpClientName,
+  command: string[],
+  http: string | undefined,
+  out: string | undefined,
+): number {
+  const transport = http === undefined ? 'stdio' : 'http';
+  const needsToken = transport === 'http' && client !== 'vscode' && client !== 'claude-desktop';
+  const { config, containsToken } = clientConfig(client, {
+    transport,
+    dataDir: ctx.dataDir,
+    command,
+    ...(http === undefined ? {} : { url: urlOf(http) }),
+    ...(needsToken ? { token: loadOrCreateGatewayToken(ctx.dataDir) } : {}),
+  });
+  const text = ctx.json ? `${JSON.stringify(config)}\n` : `${JSON.stringify(config, null, 2)}\n`;
+  const secret = containsToken
+    ? ' It contains the gateway token: keep it private and out of version control.'
+    : '';
+  if (out === undefined) {
+    ctx.io.out(text);
+    ctx.io.err(`# ${client}: this goes in ${MCP_CLIENT_FILES[client]}.${secret}\n`);
+    return 0;
+  }
+  const file = resolve(out);
+  try {
+    writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new UsageError(
+        `${file} exists; not replacing it (it may configure other servers): merge the entry printed without --out by hand`,
+      );
+    }
+    throw new UsageError(`cannot write ${file}: ${(error as Error).message}`);
+  }
+  ctx.io.err(
+    `wrote the ${client} configuration to ${file} (mode 0600); it goes in ${MCP_CLIENT_FILES[client]}.${secret}\n`,
+  );
+  if (ctx.json) printJson(ctx, { written: file, client });
+  return 0;
+}
+
 /** `--json --print-config`: the server entries themselves, for a program to merge into a config. */
 function jsonConfig(
   ctx: CommandContext,
@@ -100,6 +181,11 @@ export function registerGateway(program: Command, act: ActionFactory): void {
       'print MCP client configuration (Claude, Cursor, VS Code) and exit; without --stdio/--http: both',
     )
     .option(
+      '--client <name>',
+      `with --print-config: only this client's configuration, as JSON (${MCP_CLIENTS.join(', ')})`,
+    )
+    .option('--out <file>', 'with --client: write the configuration to a new file, mode 0600')
+    .option(
       '--approval-wait <seconds>',
       `hold a call that needs approval this long (0-${MAX_APPROVAL_WAIT_MS / 1000}, default ${DEFAULT_APPROVAL_WAIT_MS / 1000})`,
     )
@@ -119,10 +205,25 @@ export function registerGateway(program: Command, act: ActionFactory): void {
         if (!options.printConfig && !options.stdio && http === undefined) {
           throw new UsageError('choose --stdio or --http [HOST:]PORT (or --print-config)');
         }
+        if (!options.printConfig && (options.client !== undefined || options.out !== undefined)) {
+          throw new UsageError('--client and --out go with --print-config');
+        }
+        if (options.out !== undefined && options.client === undefined) {
+          throw new UsageError(
+            `--out writes one client's configuration: add --client (${MCP_CLIENTS.join(', ')})`,
+          );
+        }
+        const client = options.client;
+        if (client !== undefined && !(MCP_CLIENTS as readonly string[]).includes(client)) {
+          throw new UsageError(`--client must be one of ${MCP_CLIENTS.join(', ')}, got "${client}"`);
+        }
+        // The HTTP entries name the gateway that runs (or the default port, saying so).
+        const printedHttp =
+          options.printConfig && !options.stdio ? (http ?? printedHttpAddress(ctx)) : undefined;
+        if (client !== undefined) {
+          return printOneClient(ctx, client as McpClientName, stdioCommand, printedHttp, options.out);
+        }
         if (options.printConfig && ctx.json) {
-          const printedHttp = options.stdio
-            ? undefined
-            : (http ?? `127.0.0.1:${gatewayPortFromEnv(ctx.io.env)}`);
           printJson(ctx, jsonConfig(ctx, stdioCommand, printedHttp));
           return 0;
         }
@@ -156,7 +257,7 @@ export function registerGateway(program: Command, act: ActionFactory): void {
             ctx.io.out(
               `\n# ---- http: a running gateway (npm start, or briefcase gateway --http PORT) ----\n`,
             );
-            code = await run(['--http', `127.0.0.1:${gatewayPortFromEnv(ctx.io.env)}`]);
+            code = await run(['--http', printedHttp ?? `127.0.0.1:${gatewayPortFromEnv(ctx.io.env)}`]);
           }
         } else {
           code = await run(http === undefined ? ['--stdio'] : ['--http', http]);

@@ -53,7 +53,7 @@ export function registerKeys(program: Command, act: ActionFactory): void {
           ctx.io.out(`rotated the ${key.purpose} key: now ${key.algorithm} ${key.thumbprint}\n`);
           if (key.purpose === 'receipts') {
             ctx.io.err(
-              'pin the new public key for exports from now on (`briefcase receipts head`); earlier exports verify with the old one\n',
+              `pin the new public key for exports from now on (\`${ctx.cli} receipts head\`); earlier exports verify with the old one\n`,
             );
           }
         });

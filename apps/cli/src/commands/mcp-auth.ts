@@ -100,7 +100,7 @@ function reasonText(reason: string | null): string {
  * names, which may not include it.
  */
 export function loginCommand(ctx: CommandContext, server: McpServerView): string {
-  const base = `briefcase${ctx.prefix} mcp login ${shellQuote(server.name)}`;
+  const base = `${ctx.cli} mcp login ${shellQuote(server.name)}`;
   const auth = authOf(server);
   const needed = missingScope(auth.reason);
   if (needed === undefined) return base;
@@ -368,7 +368,7 @@ async function login(ctx: CommandContext, name: string, options: LoginOptions): 
   }
   ctx.errorContext.hints = {
     ...ctx.errorContext.hints,
-    not_found: `The daemon no longer knows this login (it restarted, or the login ended long ago); run \`briefcase${ctx.prefix} mcp login ${shellQuote(name)}\` again.`,
+    not_found: `The daemon no longer knows this login (it restarted, or the login ended long ago); run \`${ctx.cli} mcp login ${shellQuote(name)}\` again.`,
   };
 
   const url = started.authorizationUrl;
@@ -390,8 +390,8 @@ async function login(ctx: CommandContext, name: string, options: LoginOptions): 
     if (ctx.json) printJson(ctx, { login: final });
     ctx.io.err(
       final.state === 'pending'
-        ? `stopped waiting. The daemon still accepts the sign-in until ${inlineSafe(final.expiresAt)}; check with \`briefcase${ctx.prefix} mcp show ${shellQuote(name)}\`.\n`
-        : `login cancelled: the daemon no longer waits for the browser. Run \`briefcase${ctx.prefix} mcp login ${shellQuote(name)}\` to start again.\n`,
+        ? `stopped waiting. The daemon still accepts the sign-in until ${inlineSafe(final.expiresAt)}; check with \`${ctx.cli} mcp show ${shellQuote(name)}\`.\n`
+        : `login cancelled: the daemon no longer waits for the browser. Run \`${ctx.cli} mcp login ${shellQuote(name)}\` to start again.\n`,
     );
     return EXIT.interrupted;
   }
@@ -404,7 +404,7 @@ async function login(ctx: CommandContext, name: string, options: LoginOptions): 
       ctx.io.out(`authorized: signed in to ${inlineSafe(final.server)}\n`);
       if (server !== undefined) ctx.io.out(formatFields(authRows(ctx, server).slice(1)));
       ctx.io.out(
-        `briefcased reconnects with the new tokens and lists the tools: \`briefcase${ctx.prefix} mcp show ${shellQuote(name)}\`\n`,
+        `briefcased reconnects with the new tokens and lists the tools: \`${ctx.cli} mcp show ${shellQuote(name)}\`\n`,
       );
     });
   }
@@ -456,7 +456,7 @@ export function registerMcpAuth(
         hints(ctx);
         ctx.errorContext.hints = {
           ...ctx.errorContext.hints,
-          invalid_args: `Nothing was signed in; see \`briefcase${ctx.prefix} mcp login --help\` and docs/OAUTH.md.`,
+          invalid_args: `Nothing was signed in; see \`${ctx.cli} mcp login --help\` and docs/OAUTH.md.`,
         };
         return login(ctx, name ?? '', options);
       }),
@@ -523,7 +523,7 @@ registration; others fall back to dynamic registration. Example:
             ]),
           );
           ctx.io.out(
-            `briefcased's copies of the tokens are deleted; sign in again with \`briefcase${ctx.prefix} mcp login ${shellQuote(name ?? '')}\`\n`,
+            `briefcased's copies of the tokens are deleted; sign in again with \`${ctx.cli} mcp login ${shellQuote(name ?? '')}\`\n`,
           );
         });
       }),

@@ -49,7 +49,7 @@ const SERVER_LIST: ListView<McpServerView> = {
 function mcpHints(ctx: CommandContext): void {
   ctx.errorContext.hints = {
     invalid_args: `Nothing changed. Server names are 1–${MAX_MCP_SERVER_NAME_LENGTH} letters, digits, ".", "_" or "-"; see \`briefcase mcp add --help\`.`,
-    not_found: `See the registered servers with \`briefcase${ctx.prefix} mcp list\`.`,
+    not_found: `See the registered servers with \`${ctx.cli} mcp list\`.`,
     upstream_error:
       'briefcased could not reach the server, start its command, or understand its answer; check the URL or command and the daemon log.',
   };
@@ -184,7 +184,7 @@ function printServer(ctx: CommandContext, server: McpServerView): void {
   if (server.tools.length > 0) ctx.io.out(`\n${toolTable(server.tools)}`);
   if (server.tools.some((t) => t.state === 'quarantined')) {
     ctx.io.out(
-      `\nquarantined tools are hidden from agents; review them with \`briefcase${ctx.prefix} mcp review ${shellQuote(server.name)}\`\n`,
+      `\nquarantined tools are hidden from agents; review them with \`${ctx.cli} mcp review ${shellQuote(server.name)}\`\n`,
     );
   }
   printFlagWarnings(ctx, server.tools);
@@ -211,7 +211,7 @@ function printPending(ctx: CommandContext, server: McpServerView, pending: McpTo
   );
   for (const tool of pending) ctx.io.out(`\n${reviewLines(tool).join('\n')}\n`);
   ctx.io.out(
-    `\nto accept ${pending.length === 1 ? 'it' : 'all of them'}: briefcase${ctx.prefix} mcp review ${shellQuote(server.name)} --accept\n`,
+    `\nto accept ${pending.length === 1 ? 'it' : 'all of them'}: ${ctx.cli} mcp review ${shellQuote(server.name)} --accept\n`,
   );
 }
 
@@ -352,7 +352,10 @@ export function registerMcp(program: Command, act: ActionFactory): void {
     .action(
       act(async (ctx) => {
         mcpHints(ctx);
-        return replyList(ctx, await ctx.client().listMcpServers(), SERVER_LIST);
+        return replyList(ctx, await ctx.client().listMcpServers(), {
+          ...SERVER_LIST,
+          empty: `no MCP servers; add one with \`${ctx.cli} mcp add NAME --url URL\``,
+        });
       }),
     );
 
@@ -406,7 +409,7 @@ export function registerMcp(program: Command, act: ActionFactory): void {
           }
           if (server.tools.some((t) => t.state === 'quarantined')) {
             ctx.io.out(
-              `quarantined tools are hidden from agents until accepted: \`briefcase${ctx.prefix} mcp review ${shellQuote(server.name)}\`\n`,
+              `quarantined tools are hidden from agents until accepted: \`${ctx.cli} mcp review ${shellQuote(server.name)}\`\n`,
             );
           }
           printAuthorization(ctx, server);

@@ -1,7 +1,18 @@
+import { type RecordedGateway, readGatewayRuntime } from '@briefcase/gateway';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
 import { inlineSafe, plural } from '../output.js';
 import { formatFields, reply } from '../reply.js';
+
+/**
+ * The HTTP gateway line: what the running gateway recorded in the data dir. A record whose process
+ * is gone is reported as not running (the gateway was killed before it could remove the file).
+ */
+function gatewayLine(gateway: RecordedGateway | undefined): string {
+  if (gateway === undefined) return 'not running (no HTTP gateway recorded in this data dir)';
+  if (!gateway.alive) return `not running (stale record: pid ${gateway.pid} is gone)`;
+  return `${gateway.url} (${gateway.transport}, pid ${gateway.pid}, since ${gateway.startedAt})`;
+}
 
 /** `briefcase status`. */
 export function registerStatus(program: Command, act: ActionFactory): void {
@@ -11,7 +22,10 @@ export function registerStatus(program: Command, act: ActionFactory): void {
     .action(
       act(async (ctx) => {
         const status = await ctx.client().status();
-        return reply(ctx, status, () => {
+        const gateway = readGatewayRuntime(ctx.dataDir);
+        // The daemon does not know the gateway (it is a separate process); the CLI adds what it recorded.
+        const json = { ...status, gateway: gateway ?? null };
+        return reply(ctx, json, () => {
           const receipts = status.receipts ?? { count: 0, headSeq: null, headHash: null };
           const head =
             receipts.headSeq === null ? '' : `, head #${receipts.headSeq} ${String(receipts.headHash ?? '')}`;
@@ -22,6 +36,7 @@ export function registerStatus(program: Command, act: ActionFactory): void {
               ['data dir', status.dataDir],
               ['socket', status.socketPath],
               ['tcp', status.tcp ?? 'off'],
+              ['gateway', gatewayLine(gateway)],
               ['secret backend', status.secretBackend],
               ['policy hash', status.policyHash],
               ['durability', status.durability],

@@ -53,7 +53,7 @@ export function registerTools(program: Command, act: ActionFactory): void {
         const tool = name ?? '';
         const args = parseArgsJson(options.args);
         const timeoutMs = parseSeconds('--timeout', options.timeout, MAX_WAIT_SECONDS);
-        ctx.errorContext.retry = `briefcase${ctx.prefix} tools call ${shellQuote(tool)} --args ${shellQuote(JSON.stringify(args))}`;
+        ctx.errorContext.retry = `${ctx.cli} tools call ${shellQuote(tool)} --args ${shellQuote(JSON.stringify(args))}`;
         const client = ctx.client();
         const call = {
           tool,
@@ -95,7 +95,7 @@ export function registerTools(program: Command, act: ActionFactory): void {
 async function waitForApproval(ctx: CommandContext, id: string, timeoutMs: number): Promise<void> {
   const client = ctx.client();
   ctx.io.err(
-    `waiting for approval ${inlineSafe(id)}… (approve it with: briefcase${ctx.prefix} approvals approve ${shellQuote(id)})\n`,
+    `waiting for approval ${inlineSafe(id)}… (approve it with: ${ctx.cli} approvals approve ${shellQuote(id)})\n`,
   );
   const controller = new AbortController();
   let timedOut = false;

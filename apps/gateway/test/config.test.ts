@@ -111,5 +111,4 @@ describe('addresses', () => {
       expect(() => parseHostPort(bad), bad).toThrow(/HOST:PORT/);
     }
   });
-
 });

@@ -311,3 +311,38 @@ export async function discoverAuthorizationServer(
   }
   return as;
 }
+
+/**
+ * Where a 2025-03-26 MCP server (MCP authorization spec 2025-03-26, §2.3.2 "Server Metadata
+ * Discovery" and §2.3.3 "Fallbacks for Servers without Metadata Discovery") that publishes no
+ * protected resource metadata keeps its authorization server: at the MCP server's own origin (the
+ * path discarded). Its RFC 8414 metadata is used when that origin serves it; otherwise the default
+ * endpoints `/authorize`, `/token` and `/register` there, with PKCE S256, which that revision
+ * requires of every server. A 3xx, invalid metadata or another issuer still fail closed.
+ */
+export async function discoverLegacyAuthorizationServer(
+  serverUrl: string | URL,
+  options: { http?: HttpOptions } = {},
+): Promise<{ as: AuthorizationServer; source: 'metadata' | 'default_endpoints' }> {
+  const origin = assertSecureUrl(serverUrl, 'invalid_args', 'MCP server URL').origin;
+  try {
+    const as = await discoverAuthorizationServer(origin, {
+      mode: 'oauth',
+      ...(options.http ? { http: options.http } : {}),
+    });
+    return { as, source: 'metadata' };
+  } catch (error) {
+    if (!(error instanceof OAuthError) || error.reason !== 'metadata_not_found') throw error;
+  }
+  return {
+    as: {
+      issuer: origin,
+      authorization_endpoint: `${origin}/authorize`,
+      token_endpoint: `${origin}/token`,
+      registration_endpoint: `${origin}/register`,
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+    },
+    source: 'default_endpoints',
+  };
+}

@@ -29,6 +29,7 @@ export {
   type DiscoverProtectedResourceOptions,
   type DiscoveryMode,
   discoverAuthorizationServer,
+  discoverLegacyAuthorizationServer,
   discoverProtectedResource,
   type ProtectedResourceDiscovery,
   pickAuthorizationServer,

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import {
   clientAuthentication,
   clientMetadataDocument,
+  discoverLegacyAuthorizationServer,
   discoverProtectedResource,
   registerClient,
   resolveClientIdentity,
@@ -230,5 +231,53 @@ describe('Client ID Metadata Document (draft-ietf-oauth-client-id-metadata-docum
         registration: { redirectUris: ['http://127.0.0.1:1/callback'] },
       }),
     ).resolves.toMatchObject({ clientId: 'dcr-1', source: 'dynamic_registration' });
+  });
+});
+
+describe('a 2025-03-26 server without protected resource metadata', () => {
+  it('has its authorization server metadata at its origin, the path discarded', async () => {
+    const issuer = `http://127.0.0.1:${port}`;
+    handler = (req, res) => {
+      if (req.url === '/.well-known/oauth-authorization-server') {
+        return json(res, 200, {
+          issuer,
+          authorization_endpoint: `${issuer}/oauth/authorize`,
+          token_endpoint: `${issuer}/oauth/token`,
+          code_challenge_methods_supported: ['S256'],
+        });
+      }
+      res.writeHead(404).end();
+    };
+    const found = await discoverLegacyAuthorizationServer(`${issuer}/some/mcp`);
+    expect(found.source).toBe('metadata');
+    expect(found.as.token_endpoint).toBe(`${issuer}/oauth/token`);
+  });
+
+  it('else uses the default endpoints /authorize, /token and /register at that origin', async () => {
+    handler = (_req, res) => res.writeHead(404).end();
+    const origin = `http://127.0.0.1:${port}`;
+    await expect(discoverLegacyAuthorizationServer(`${origin}/mcp`)).resolves.toEqual({
+      source: 'default_endpoints',
+      as: {
+        issuer: origin,
+        authorization_endpoint: `${origin}/authorize`,
+        token_endpoint: `${origin}/token`,
+        registration_endpoint: `${origin}/register`,
+        response_types_supported: ['code'],
+        code_challenge_methods_supported: ['S256'],
+      },
+    });
+  });
+
+  it('still fails closed on metadata for another issuer, and on a redirect', async () => {
+    handler = (_req, res) =>
+      json(res, 200, { issuer: 'https://evil.example', authorization_endpoint: 'https://evil.example/a' });
+    await expect(discoverLegacyAuthorizationServer(`http://127.0.0.1:${port}/mcp`)).rejects.toMatchObject({
+      reason: 'issuer_mismatch',
+    });
+    handler = (_req, res) => res.writeHead(302, { location: 'https://evil.example/' }).end();
+    await expect(discoverLegacyAuthorizationServer(`http://127.0.0.1:${port}/mcp`)).rejects.toMatchObject({
+      reason: 'redirect',
+    });
   });
 });

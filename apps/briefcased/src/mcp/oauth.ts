@@ -11,6 +11,7 @@ import {
   createTokenManager,
   type DpopProver,
   discoverAuthorizationServer,
+  discoverLegacyAuthorizationServer,
   discoverProtectedResource,
   exchangeAuthorizationCode,
   fetchWithToken,
@@ -196,14 +197,26 @@ export function createMcpAuth(deps: McpAuthDeps) {
     };
   }
 
+  /**
+   * The authorization server a login found, found again: by its metadata, or, for a 2025-03-26
+   * server without any (its issuer is its own origin), at the same default endpoints.
+   */
+  async function rediscover(issuer: string, record: OAuthRecord): Promise<AuthorizationServer> {
+    try {
+      return await discoverAuthorizationServer(issuer, { mode: record.quirks.oidcOnly ? 'oidc' : 'auto' });
+    } catch (error) {
+      const legacy = record.resource !== null && new URL(record.resource).origin === issuer;
+      if (!legacy || !isOAuthFailure(error, 'metadata_not_found')) throw error;
+      return (await discoverLegacyAuthorizationServer(record.resource as string)).as;
+    }
+  }
+
   /** The live OAuth state of an authorized server: discovered once per daemon run. */
   async function liveFor(record: OAuthRecord): Promise<Live> {
     const known = live.get(record.server);
     if (known) return known;
     if (!record.issuer) throw new BriefcaseError('oauth_required', 'No authorization server is known.');
-    const as = await discoverAuthorizationServer(record.issuer, {
-      mode: record.quirks.oidcOnly ? 'oidc' : 'auto',
-    });
+    const as = await rediscover(record.issuer, record);
     const client = await loadClient(record.server);
     if (!client) throw new BriefcaseError('oauth_required', 'The client registration is gone.');
     let dpop: DpopProver | undefined;
@@ -285,6 +298,35 @@ export function createMcpAuth(deps: McpAuthDeps) {
     }
   }
 
+  /**
+   * The authorization server of `resource` and the RFC 8707 resource indicator to ask it for: from
+   * the protected resource metadata (RFC 9728) when the server publishes it, else as a 2025-03-26
+   * server keeps it (at its origin: RFC 8414 metadata, or the default endpoints).
+   */
+  async function findAuthorizationServer(
+    resource: string,
+    challenge: Challenge,
+    quirks: OAuthQuirks,
+  ): Promise<{ as: AuthorizationServer; indicator: string; scopesSupported?: string[] }> {
+    let discovered: Awaited<ReturnType<typeof discoverProtectedResource>>;
+    try {
+      discovered = await discoverProtectedResource(resource, {
+        ...(challenge.resourceMetadataUrl ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}),
+      });
+    } catch (error) {
+      if (!isOAuthFailure(error, 'metadata_not_found')) throw error;
+      const legacy = await discoverLegacyAuthorizationServer(resource);
+      return { as: legacy.as, indicator: resource };
+    }
+    // The resource indicator is what the metadata names: the server URL itself, or an ancestor on
+    // its origin when the metadata came from the root well-known URL (RFC 9728 §3.3).
+    const as = await discoverAuthorizationServer(discovered.authorizationServer, {
+      mode: quirks.oidcOnly ? 'oidc' : 'auto',
+    });
+    const scopesSupported = discovered.metadata.scopes_supported;
+    return { as, indicator: discovered.metadata.resource, ...(scopesSupported ? { scopesSupported } : {}) };
+  }
+
   /** Probes the server without a token: its 401 challenge names the metadata and scope (RFC 9728 §5.1). */
   async function probe(url: string): Promise<Challenge> {
     try {
@@ -342,15 +384,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
     const probed = await probe(resource);
     const challenge =
       probed.resourceMetadataUrl || probed.scope ? probed : (challenges.get(server.name) ?? {});
-    const discovered = await discoverProtectedResource(resource, {
-      ...(challenge.resourceMetadataUrl ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}),
-    });
-    // The resource indicator (RFC 8707) is what the metadata names: the server URL itself, or an
-    // ancestor on its origin when the metadata came from the root well-known URL (RFC 9728 §3.3).
-    const indicator = discovered.metadata.resource;
-    const as = await discoverAuthorizationServer(discovered.authorizationServer, {
-      mode: quirks.oidcOnly ? 'oidc' : 'auto',
-    });
+    const { as, indicator, scopesSupported } = await findAuthorizationServer(resource, challenge, quirks);
     const listener = await startLoopbackRedirectListener({ timeoutMs: LOGIN_TIMEOUT_MS });
     try {
       const stored =
@@ -390,11 +424,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
           ? { tokenType: 'Bearer', reason: 'dpop_not_advertised' }
           : chooseTokenBinding(as, signer);
       const dpop = binding.tokenType === 'DPoP' ? binding.dpop : undefined;
-      const scope =
-        input.scope ??
-        stepUpScope(previous) ??
-        challenge.scope ??
-        discovered.metadata.scopes_supported?.join(' ');
+      const scope = input.scope ?? stepUpScope(previous) ?? challenge.scope ?? scopesSupported?.join(' ');
       const request = await buildAuthorizationRequest(as, client, {
         redirectUri: listener.redirectUri,
         ...(scope ? { scope } : {}),

@@ -6,7 +6,9 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { policySetTextToParts, policyToJson } from '@cedar-policy/cedar-wasm/nodejs';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ErrorOut, type Running, run, runJson, start, startDaemon, stop } from './support.js';
 
@@ -316,6 +318,58 @@ describe('with a running daemon', () => {
     expect((await runJson<{ hash: string }>(dataDir, 'policy', 'show')).body.hash).toBe(set.body.hash);
 
     expect((await run(dataDir, 'policy', 'validate', join(dataDir, 'missing.cedar'))).code).toBe(2);
+  });
+
+  it('policy show prints any Unicode in @reason so that Cedar reads back the same value', async () => {
+    const before = await runJson<{ text: string }>(dataDir, 'policy', 'show');
+    // Arbitrary strings, plus the ones that broke the show → validate round trip before.
+    const reasons = [
+      'a\u202eb',
+      '\u0000\u001b[31m\u009b',
+      'x\ny\u2028z',
+      '"\\',
+      '🎉\u2066',
+      ...fc.sample(fc.string({ unit: 'binary', maxLength: 40 }), { numRuns: 60, seed: 9 }),
+    ];
+    // Cedar refuses only `"`, `\` and CR raw in a string; everything else goes in as typed.
+    const literal = (value: string) =>
+      `"${value.replace(/["\\\r]/g, (c) => (c === '\r' ? '\\r' : `\\${c}`))}"`;
+    const extra = reasons
+      .map(
+        (r, i) => `@id("u${i}") @reason(${literal(r)}) permit(principal, action, resource) when { false };`,
+      )
+      .join('\n');
+    const file = join(dataDir, 'unicode.cedar');
+    await writeFile(file, `${before.body.text}\n${extra}\n`);
+    try {
+      expect((await run(dataDir, 'policy', 'set', file)).code).toBe(0);
+      const show = await run(dataDir, 'policy', 'show');
+      expect(show.code).toBe(0);
+      expect(show.stdout).toContain('@reason("a\\u{202e}b")');
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: nothing a terminal acts on
+      expect(show.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      const shown = join(dataDir, 'shown.cedar');
+      await writeFile(shown, show.stdout);
+      const validate = await run(dataDir, 'policy', 'validate', shown);
+      expect(validate.stderr).toBe('');
+      expect(validate.code).toBe(0);
+      const parts = policySetTextToParts(show.stdout);
+      if (parts.type !== 'success') throw new Error(JSON.stringify(parts.errors));
+      // Cedar hands the policies back in no particular order; the @id says which reason is which.
+      const shownReasons: (string | undefined)[] = [];
+      for (const policy of parts.policies) {
+        const json = policyToJson(policy);
+        const id = json.type === 'success' ? json.json.annotations?.id : undefined;
+        if (json.type === 'success' && id !== undefined && /^u\d+$/.test(id)) {
+          shownReasons[Number(id.slice(1))] = json.json.annotations?.reason ?? undefined;
+        }
+      }
+      expect(shownReasons).toEqual(reasons);
+    } finally {
+      const restore = join(dataDir, 'restore.cedar');
+      await writeFile(restore, before.body.text);
+      expect((await run(dataDir, 'policy', 'set', restore)).code).toBe(0);
+    }
   });
 
   it('receipts list, verify and export agree', async () => {

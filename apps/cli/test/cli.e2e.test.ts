@@ -407,6 +407,14 @@ describe('with a running daemon', () => {
     );
   });
 
+  it('the data dir is 0700 and the database with its -wal and -shm files 0600', async () => {
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+    // Earlier tests wrote receipts, so SQLite has created the WAL and its shared-memory index.
+    for (const name of ['briefcase.db', 'briefcase.db-wal', 'briefcase.db-shm']) {
+      expect([name, (await stat(join(dataDir, name))).mode & 0o777]).toEqual([name, 0o600]);
+    }
+  });
+
   it('malformed --args exits 2 and sends nothing', async () => {
     const before = (await runJson<{ receipts: { count: number } }>(dataDir, 'status')).body.receipts.count;
     for (const args of ['{bad', '[1,2]', 'null', '"text"']) {

@@ -111,6 +111,8 @@ describe('with a running daemon', () => {
     const approve = await run(dataDir, 'approvals', 'approve', id);
     expect(approve.code).toBe(0);
     expect(approve.stdout).toContain(`approved ${id}`);
+    // No call is held in the daemon for it (the CLI answered at once): the agent has to repeat it.
+    expect(approve.stdout).toContain('no call is waiting for it: the agent can repeat the same call once');
 
     const retry = await runJson<{ provenance: { approvalId: string } }>(
       dataDir,
@@ -174,7 +176,18 @@ describe('with a running daemon', () => {
       id,
     );
     expect(human.code).toBe(5);
-    expect(human.stderr).toMatch(/^error\[denied\]: /);
+    expect(human.stderr).toMatch(/^error\[denied\]: A person denied this call: not today/);
+    // The person's hint, not the policy's ("The policy forbids this call" contradicted the message).
+    expect(human.stderr).toMatch(/^hint: A person denied this request/m);
+    expect(human.stderr).not.toMatch(/polic/i);
+    expect(retry.body.error).toMatchObject({ details: { deniedBy: 'person' } });
+
+    // An approval id that names another call: its own hint, not the policy's.
+    const other = await run(dataDir, 'tools', 'call', 'note_add', '--args', '{"text":"x"}', '--approval', id);
+    expect(other.code).toBe(5);
+    expect(other.stderr).toMatch(/does not exist or does not cover this tool/);
+    expect(other.stderr).toMatch(/^hint: Check the id with `briefcase approvals list --all`/m);
+    expect(other.stderr).not.toMatch(/polic/i);
   });
 
   it('tools call --wait retries once another process approves', async () => {

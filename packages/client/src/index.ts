@@ -25,6 +25,7 @@ export {
 export type {
   AddMcpServerInput,
   Approval,
+  ApprovalDecision,
   ApprovalEventType,
   ApprovalListState,
   ApprovalState,

@@ -10,6 +10,7 @@ import type {
   Approval as ApprovalSchema,
   ApprovalSnapshotEvent,
   addMcpServer,
+  approveApproval,
   BodyOf,
   Budget,
   CallProvenance as CallProvenanceSchema,
@@ -61,6 +62,8 @@ export type CallToolResponse = ResponseOf<typeof callTool, 200>;
 
 /** An approval request as trusted UIs see it. */
 export type Approval = Static<typeof ApprovalSchema>;
+/** A person's decision as the daemon answers it: the approval, and whether a call was waiting for it. */
+export type ApprovalDecision = ResponseOf<typeof approveApproval, 200>;
 /** The state of an approval request. */
 export type ApprovalState = Approval['state'];
 /** `state` filter for listing approvals. */

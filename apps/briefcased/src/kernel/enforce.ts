@@ -152,19 +152,18 @@ export function createKernel(deps: KernelDeps) {
     } catch {
       attempt.decision = 'deny';
       attempt.reasons = [{ stage: 'policy', id: 'evaluation_error', message: 'policy evaluation failed' }];
-      throw new BriefcaseError(
-        'denied',
-        'Policy evaluation failed, so the request is denied. Check the policy with `briefcase policy validate`.',
-      );
+      throw new BriefcaseError('denied', 'Policy evaluation failed, so the request is denied.', {
+        details: { deniedBy: 'policy' },
+      });
     }
     attempt.decision = decision.kind;
     attempt.reasons = decision.reasons;
     if (decision.kind === 'deny' || (decision.kind === 'approval_required' && !plan.approval)) {
       const budget = isBudgetDenial(decision);
-      throw new BriefcaseError(
-        budget ? 'budget_exceeded' : 'denied',
-        plan.denialMessage(decision.reasons, budget),
-      );
+      const message = plan.denialMessage(decision.reasons, budget);
+      throw budget
+        ? new BriefcaseError('budget_exceeded', message)
+        : new BriefcaseError('denied', message, { details: { deniedBy: 'policy' } });
     }
     return decision;
   }
@@ -208,12 +207,14 @@ export function createKernel(deps: KernelDeps) {
           throw new BriefcaseError(
             'denied',
             'The approval id given does not exist or does not cover this tool with these exact arguments.',
+            { details: { deniedBy: 'approval' } },
           );
         case 'denied':
           attempt.approvalId = resolution.approval.id;
           throw new BriefcaseError(
             'denied',
             `A person denied this call${resolution.approval.denyReason ? `: ${resolution.approval.denyReason}` : ''}. Do not retry it unchanged before ${resolution.approval.expiresAt}.`,
+            { details: { deniedBy: 'person' } },
           );
         case 'pending':
           waiting = resolution.approval;

@@ -151,9 +151,12 @@ async function waitForApproval(ctx: CommandContext, id: string, timeoutMs: numbe
       throw new BriefcaseError(
         'denied',
         `approval ${id} was denied${decided.denyReason ? `: ${decided.denyReason}` : ''}`,
+        { details: { deniedBy: 'person' } },
       );
     case 'expired':
-      throw new BriefcaseError('denied', `approval ${id} expired before anyone decided`);
+      throw new BriefcaseError('denied', `approval ${id} expired before anyone decided`, {
+        details: { deniedBy: 'approval' },
+      });
     default:
       throw new BriefcaseError(
         'approval_required',

@@ -18,6 +18,7 @@ import { redactResult } from '../pipeline/redact.js';
 import { waitForDecision } from '../pipeline/wait.js';
 import type { ExternalToolContext, OutboundFetch, TransactionHandle } from '../tools/types.js';
 import type { Action, ActionPlan, Attempt, Caller, Enforced, EnforceOptions } from './action.js';
+import { approvalIdDigest } from './receipt-values.js';
 import {
   type ReceiptFields,
   type ReceiptTransaction,
@@ -204,6 +205,8 @@ export function createKernel(deps: KernelDeps) {
           attempt.approvalId = resolution.approval.id;
           return reserve(plan, resolution.approval);
         case 'mismatch':
+          // Not an approval of this call: the receipt keeps a digest of what was named, not the value.
+          attempt.fields.approvalIdGiven = approvalIdDigest(named);
           throw new BriefcaseError(
             'denied',
             'The approval id given does not exist or does not cover this tool with these exact arguments.',

@@ -60,6 +60,12 @@ export interface DaemonOptions {
   providers?: ToolProvider[];
   /** How long a remote server's tool list is trusted before it is fetched again (default 60 s). */
   mcpCatalogTtlMs?: number;
+  /**
+   * How old a remote server's tool list may be when a call checks the tool against its pin, before
+   * the server is listed again (0: before every call). Default: `BRIEFCASE_MCP_PIN_CHECK_MS`, else
+   * 2 s (`DEFAULT_PIN_CHECK_MAX_AGE_MS`).
+   */
+  mcpPinCheckMaxAgeMs?: number;
   clock?: () => Date;
 }
 
@@ -125,6 +131,23 @@ function settingsFromEnv(env: NodeJS.ProcessEnv): Partial<PipelineSettings> {
     out.approvalTtlMs = seconds * 1000;
   }
   return out;
+}
+
+/** Longest `BRIEFCASE_MCP_PIN_CHECK_MS` accepted: the listing TTL, past which it would mean nothing. */
+const MAX_PIN_CHECK_MS = 60_000;
+
+/** The pool's `pinCheckMaxAgeMs`: the option, else `BRIEFCASE_MCP_PIN_CHECK_MS`, else the pool's default. */
+function pinCheckOption(option: number | undefined, env: NodeJS.ProcessEnv): { pinCheckMaxAgeMs?: number } {
+  if (option !== undefined) return { pinCheckMaxAgeMs: option };
+  const text = env.BRIEFCASE_MCP_PIN_CHECK_MS;
+  if (text === undefined || text === '') return {};
+  const ms = Number(text);
+  if (!/^\d+$/.test(text) || ms > MAX_PIN_CHECK_MS) {
+    throw new Error(
+      `BRIEFCASE_MCP_PIN_CHECK_MS must be a whole number of milliseconds from 0 (list before every call) to ${MAX_PIN_CHECK_MS}`,
+    );
+  }
+  return { pinCheckMaxAgeMs: ms };
 }
 
 /**
@@ -258,6 +281,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // Requests to an HTTP server carry its OAuth tokens once a person signed in.
     fetchFor: (server) => mcpAuth?.fetchFor(server),
     ...(options.mcpCatalogTtlMs !== undefined ? { catalogTtlMs: options.mcpCatalogTtlMs } : {}),
+    ...pinCheckOption(options.mcpPinCheckMaxAgeMs, env),
   });
   const registry = createToolRegistry([builtinTools, ...(options.providers ?? [])], (tool, why) =>
     log.error({ tool, why }, 'tool left out of the catalog'),

@@ -57,6 +57,7 @@ export type {
   PublicJwkView,
   Receipt,
   ReceiptHeadView,
+  ReceiptPage,
   ReceiptVerification,
   RelayMethod,
   StatusView,

@@ -77,6 +77,12 @@ export type ApprovalWatchEvent =
 
 /** An entry of the tamper-evident receipt chain. Extra members depend on `kind`. */
 export type Receipt = Static<typeof ReceiptSchema>;
+/** A page of receipts as listed, with the rows of it that could not be read (corrupted). */
+export interface ReceiptPage {
+  receipts: Receipt[];
+  /** Rows left out of `receipts` because they cannot be read: the chain is broken there. */
+  unreadable: { seq: number; reason: string }[];
+}
 /** `POST /v1/receipts/verify`. */
 export type ReceiptVerification = ResponseOf<typeof verifyReceipts, 200>;
 /** A public key as a JWK (RFC 7517). */

@@ -119,6 +119,12 @@ export const DENIAL_CATALOG = {
     agentHint:
       'This tool changed since the user reviewed it and cannot be used until they review it again. Tell the user.',
   },
+  /** The receipt log is broken and the daemon refuses calls (`BRIEFCASE_ON_BROKEN_CHAIN=refuse-calls`). */
+  receipts: {
+    hint: 'The receipt chain is broken: see `briefcase status` and `briefcase receipts verify`. To run calls again, restart briefcased with BRIEFCASE_ON_BROKEN_CHAIN=warn.',
+    agentHint:
+      "The user's audit log is damaged, so no tool call runs until they have looked at it. Tell the user; do not retry.",
+  },
 } as const satisfies Record<string, { hint: string; agentHint: string }>;
 
 /** Who or what refused a `denied` call (`details.deniedBy`). */

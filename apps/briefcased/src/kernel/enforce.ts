@@ -48,6 +48,11 @@ export interface KernelDeps {
   fetch: OutboundFetch;
   maxResultBytes: number;
   clock: () => Date;
+  /**
+   * Why no action may run right now (the receipt chain is broken and the daemon refuses calls), or
+   * undefined. Asked first; a refused action still leaves its receipt.
+   */
+  refusal?: () => BriefcaseError | undefined;
 }
 
 const isDecisionReason = (v: unknown): v is DecisionReason => {
@@ -104,6 +109,7 @@ export function createKernel(deps: KernelDeps) {
     const named = typeof attempt.fields.tool === 'string' ? { 'briefcase.tool': attempt.fields.tool } : {};
     return withSpan(tracer, root, named, async (span) => {
       try {
+        refuseStage(attempt);
         const plan = await prepareStage(action, attempt);
         const approval = await authorizeStage(plan, attempt, options);
         if (attempt.decision) span.setAttribute('briefcase.decision', attempt.decision);
@@ -132,6 +138,15 @@ export function createKernel(deps: KernelDeps) {
     approvalId: null,
     outcome: 'invalid',
   });
+
+  /** Refuses every action while the daemon says so (a broken receipt chain): before anything runs. */
+  function refuseStage(attempt: Attempt): void {
+    const refused = deps.refusal?.();
+    if (refused === undefined) return;
+    attempt.outcome = 'denied';
+    attempt.reasons = [{ stage: 'kernel', id: 'receipts:chain-broken', message: refused.message }];
+    throw refused;
+  }
 
   /** Lookup and validation: anything wrong with the request is `invalid_args` (or `not_found`). */
   async function prepareStage(action: Action, attempt: Attempt): Promise<ActionPlan> {

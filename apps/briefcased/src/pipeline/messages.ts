@@ -18,7 +18,8 @@ export function approvalError(approval: Approval, fresh: boolean): BriefcaseErro
   const why = approval.reasons.map((r) => r.message).join('; ');
   return new BriefcaseError(
     'approval_required',
-    `${approval.tool} needs a person's approval (${why}). ${fresh ? 'A request was created' : 'The request is still pending'}: approve it with \`briefcase approvals approve ${approval.id}\` before ${approval.expiresAt}, then repeat the same call.`,
+    // Read by the agent too, which cannot approve: the command is named as what the person runs.
+    `${approval.tool} needs a person's approval (${why}). ${fresh ? 'A request was created' : 'The request is still pending'}: the person approves it with \`briefcase approvals approve ${approval.id}\` before ${approval.expiresAt}; then repeat the same call.`,
     { approvalId: approval.id, details: { approval } },
   );
 }

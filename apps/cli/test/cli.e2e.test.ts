@@ -188,6 +188,22 @@ describe('with a running daemon', () => {
     expect(other.stderr).toMatch(/does not exist or does not cover this tool/);
     expect(other.stderr).toMatch(/^hint: Check the id with `briefcase approvals list --all`/m);
     expect(other.stderr).not.toMatch(/polic/i);
+
+    // Not an approval id at all (too long): about --approval, not the tool's arguments or the policy.
+    const long = await run(
+      dataDir,
+      'tools',
+      'call',
+      'note_add',
+      '--args',
+      '{"text":"x"}',
+      '--approval',
+      'x'.repeat(70),
+    );
+    expect(long.code).toBe(6);
+    expect(long.stderr).toMatch(/^error\[invalid_args\]: approvalId must be the id of an approval/);
+    expect(long.stderr).toMatch(/^hint: Check the id with `briefcase approvals list --all`/m);
+    expect(long.stderr).not.toMatch(/input schema|polic/i);
   });
 
   it('tools call --wait retries once another process approves', async () => {

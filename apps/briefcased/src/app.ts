@@ -11,6 +11,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { isLoopbackRequest, type Role } from './auth.js';
+import type { ChainHealth } from './chain-health.js';
 import type { ApprovalStore } from './db/approvals.js';
 import type { BudgetStore } from './db/budgets.js';
 import type { Db } from './db/open.js';
@@ -78,6 +79,8 @@ export interface AppDeps {
   admin: AdminLedger;
   /** Key custody: the receipts key signs chain heads. */
   keys: KeyStore;
+  /** The receipt chain's health: listings and verifications report breaks to it. */
+  chain?: ChainHealth;
   authenticate: (authorization: string | undefined) => Role | undefined;
   status: () => Record<string, unknown> | Promise<Record<string, unknown>>;
   logger?: Logger;

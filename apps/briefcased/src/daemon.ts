@@ -16,6 +16,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp, type PolicyHolder } from './app.js';
 import { createTokenAuthenticator, loadOrCreateToken } from './auth.js';
+import {
+  type ChainHealth,
+  type ChainHealthView,
+  createChainHealth,
+  type OnBrokenChain,
+  onBrokenChainFromEnv,
+} from './chain-health.js';
 import { createApprovalStore } from './db/approvals.js';
 import { createBudgetStore } from './db/budgets.js';
 import { createMcpStore } from './db/mcp.js';
@@ -63,6 +70,14 @@ export interface DaemonOptions {
   providers?: ToolProvider[];
   /** How long a remote server's tool list is trusted before it is fetched again (default 60 s). */
   mcpCatalogTtlMs?: number;
+  /** What to do about a broken receipt chain; default `BRIEFCASE_ON_BROKEN_CHAIN`, else `refuse-calls`. */
+  onBrokenChain?: OnBrokenChain;
+  /**
+   * How old a remote server's tool list may be when a call checks the tool against its pin, before
+   * the server is listed again (0: before every call). Default: `BRIEFCASE_MCP_PIN_CHECK_MS`, else
+   * 2 s (`DEFAULT_PIN_CHECK_MAX_AGE_MS`).
+   */
+  mcpPinCheckMaxAgeMs?: number;
   clock?: () => Date;
 }
 
@@ -140,6 +155,35 @@ function settingsFromEnv(env: NodeJS.ProcessEnv): Partial<PipelineSettings> {
   return out;
 }
 
+/** The status warning for a broken chain: loud, with what is refused and where to look. */
+function chainWarnings(health: ChainHealthView): string[] {
+  if (health.ok) return [];
+  return [
+    `The receipt chain is BROKEN at receipt ${health.brokenAt}: ${health.reason}. ${
+      health.callsRefused
+        ? 'Tool calls are refused (BRIEFCASE_ON_BROKEN_CHAIN=refuse-calls). '
+        : 'Calls still run and are recorded after the break (BRIEFCASE_ON_BROKEN_CHAIN=warn). '
+    }Check it with \`briefcase receipts verify\`.`,
+  ];
+}
+
+/** Longest `BRIEFCASE_MCP_PIN_CHECK_MS` accepted: the listing TTL, past which it would mean nothing. */
+const MAX_PIN_CHECK_MS = 60_000;
+
+/** The pool's `pinCheckMaxAgeMs`: the option, else `BRIEFCASE_MCP_PIN_CHECK_MS`, else the pool's default. */
+function pinCheckOption(option: number | undefined, env: NodeJS.ProcessEnv): { pinCheckMaxAgeMs?: number } {
+  if (option !== undefined) return { pinCheckMaxAgeMs: option };
+  const text = env.BRIEFCASE_MCP_PIN_CHECK_MS;
+  if (text === undefined || text === '') return {};
+  const ms = Number(text);
+  if (!/^\d+$/.test(text) || ms > MAX_PIN_CHECK_MS) {
+    throw new Error(
+      `BRIEFCASE_MCP_PIN_CHECK_MS must be a whole number of milliseconds from 0 (list before every call) to ${MAX_PIN_CHECK_MS}`,
+    );
+  }
+  return { pinCheckMaxAgeMs: ms };
+}
+
 /**
  * Starts briefcased: data dir, tokens, secret store, database, policy, pipeline, and the local API on
  * its Unix socket (plus an optional loopback TCP listener).
@@ -202,6 +246,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     durability: options.durability ?? 'full',
   });
   const receipts = openReceiptLog(db);
+  // Before anything is appended: a broken chain is reported (and, as configured, refused) up front.
+  let chain: ChainHealth;
+  try {
+    chain = createChainHealth({
+      receipts,
+      mode: onBrokenChainFromEnv(options.onBrokenChain ?? env.BRIEFCASE_ON_BROKEN_CHAIN),
+      log,
+    });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   const writer = createReceiptWriter({ db, receipts, clock });
   const approvals = createApprovalStore(db);
   const budgets = createBudgetStore(db);
@@ -274,6 +330,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // Requests to an HTTP server carry its OAuth tokens once a person signed in.
     fetchFor: (server) => mcpAuth?.fetchFor(server),
     ...(options.mcpCatalogTtlMs !== undefined ? { catalogTtlMs: options.mcpCatalogTtlMs } : {}),
+    ...pinCheckOption(options.mcpPinCheckMaxAgeMs, env),
   });
   const registry = createToolRegistry([builtinTools, ...(options.providers ?? [])], (tool, why) =>
     log.error({ tool, why }, 'tool left out of the catalog'),
@@ -317,6 +374,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     fetch: outboundFetch,
     maxResultBytes: settings.maxResultBytes,
     clock,
+    refusal: () => chain.refusal(),
   });
   relay = createRelay({
     kernel,
@@ -362,9 +420,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     logger: log,
     tcpPort: () => tcpPort,
     clock,
+    chain,
     status: async () => {
       const head = receipts.head();
       const custody = await keyCustodyStatus(keys);
+      const health = chain.check();
       return {
         version: VERSION,
         pid: process.pid,
@@ -375,11 +435,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         secretBackend: secrets.backend,
         secretBackendNotice: secretNotice ?? null,
         keyCustody: custody.keyCustody,
-        warnings: custody.warnings,
+        warnings: [...(custody.warnings ?? []), ...chainWarnings(health)],
         policyHash: stored.hash,
         policyError,
         durability: options.durability ?? 'full',
-        receipts: { count: receipts.count(), headSeq: head.seq, headHash: head.hash },
+        receipts: { count: receipts.count(), headSeq: head.seq, headHash: head.hash, chain: health },
         approvalsPending: approvals.countPending(clock().getTime()),
         tools: registry.list().length,
         tracing: tracing.enabled,

@@ -1,3 +1,4 @@
+import { sha256Hex } from '@briefcase/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRequest, startTestDaemon, type TestDaemon } from './support.js';
 
@@ -112,6 +113,26 @@ describe('hostile input gets a stable error code and the daemon keeps serving', 
       expect(typeof reply.json.error.code).toBe('string');
     }
     await stillServing();
+  });
+
+  it('records the tool and a digest of a bad approval id the contract refused, with a message about the id', async () => {
+    const long = 'z'.repeat(65);
+    const reply = await post(JSON.stringify({ tool: 'note_add', args: { text: 'x' }, approvalId: long }));
+    expect(reply.status).toBe(400);
+    expect(reply.json.error.message).toMatch(/^approvalId must be the id of an approval/);
+    expect(reply.json.error.message).not.toMatch(/polic/i);
+    const seq = reply.json.error.details.receiptSeq as number;
+    const receipt = (await t.api('GET', '/v1/receipts?limit=5')).json.receipts.find(
+      (r: { seq: number }) => r.seq === seq,
+    );
+    expect(receipt).toMatchObject({
+      kind: 'tool_call',
+      tool: 'note_add',
+      outcome: 'invalid',
+      approvalId: null,
+      approvalIdGiven: `sha256:${sha256Hex(long)}`,
+    });
+    expect(JSON.stringify(receipt)).not.toContain(long);
   });
 
   it('leaves a receipt for malformed call attempts too', async () => {

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BriefcaseError, isBriefcaseError, RECEIPT_KINDS } from '@briefcase/core';
+import { BriefcaseError, isBriefcaseError, RECEIPT_KINDS, sha256Hex } from '@briefcase/core';
 import { compilePolicy, DEFAULT_POLICY } from '@briefcase/policy';
 import { openReceiptLog, type Receipt, type ReceiptLog } from '@briefcase/receipts';
 import { createMemorySecretStore } from '@briefcase/secrets';
@@ -14,7 +14,12 @@ import { type Db, openDatabase } from '../src/db/open.js';
 import { createToolStatsStore } from '../src/db/stats.js';
 import { createApprovalEvents } from '../src/events.js';
 import type { Action, ActionPlan, Caller } from '../src/kernel/action.js';
-import { toolCallAction } from '../src/kernel/actions/tool-call.js';
+import {
+  createToolCalls,
+  type ToolCallRequest,
+  type ToolCalls,
+  toolCallAction,
+} from '../src/kernel/actions/tool-call.js';
 import { adminInputHash } from '../src/kernel/admin.js';
 import { createKernel, type Kernel, scopedSecrets } from '../src/kernel/enforce.js';
 import { outboundFetch } from '../src/kernel/outbound.js';
@@ -60,6 +65,8 @@ let db: Db;
 let receipts: ReceiptLog;
 let kernel: Kernel;
 let actionFor: (tool: string, args: unknown) => Action;
+let callWith: (request: ToolCallRequest) => Action;
+let toolCalls: ToolCalls;
 let approvals: ReturnType<typeof createApprovalStore>;
 let events: ReturnType<typeof createApprovalEvents>;
 
@@ -107,6 +114,8 @@ beforeEach(() => {
     settings: DEFAULT_PIPELINE_SETTINGS,
   };
   actionFor = (tool, args) => toolCallAction(deps, { tool, args }, caller);
+  callWith = (request) => toolCallAction(deps, request, caller);
+  toolCalls = createToolCalls(kernel, deps);
 });
 
 afterEach(() => {
@@ -293,6 +302,69 @@ describe('every action kind ends in exactly one final receipt of its kind', () =
     const broken = await attempt(() => kernel.enforce(actionFor('read_transactional', {}), caller));
     expect(broken.error?.code).toBe('internal_error');
     expect(broken.added).toHaveLength(0);
+  });
+});
+
+describe('rejected tool calls leave receipts that say what was tried', () => {
+  const digest = (text: string) => `sha256:${sha256Hex(text)}`;
+
+  it('an approval id that names no approval: the tool, no approvalId, a digest of the id, its own hint', async () => {
+    const { error, added } = await attempt(() =>
+      kernel.enforce(callWith({ tool: 'write_pure', args: { n: 1 }, approvalId: 'nope' }), caller),
+    );
+    expect(error?.code).toBe('denied');
+    expect(error?.details).toMatchObject({ deniedBy: 'approval' });
+    expect(error?.message).not.toMatch(/polic/i);
+    expectOneFinal(added, 'tool_call', 'denied', error);
+    expect(added[0]).toMatchObject({ tool: 'write_pure', approvalId: null, approvalIdGiven: digest('nope') });
+  });
+
+  it("another call's approval id is recorded as a digest too, never as the approval used", async () => {
+    const pending = await attempt(() => kernel.enforce(actionFor('write_pure', { n: 1 }), caller));
+    const id = pending.error?.approvalId as string;
+    approvals.decide(id, 'approved', 'test', Date.now());
+    const { error, added } = await attempt(() =>
+      kernel.enforce(callWith({ tool: 'write_pure', args: { n: 2 }, approvalId: id }), caller),
+    );
+    expect(error?.details).toMatchObject({ deniedBy: 'approval' });
+    expect(added[0]).toMatchObject({ tool: 'write_pure', approvalId: null, approvalIdGiven: digest(id) });
+    expect(approvals.get(id)?.state).toBe('approved');
+  });
+
+  it('an approval id that is too long or not a string: the valid tool name and a bounded digest', async () => {
+    const long = 'x'.repeat(100_000);
+    for (const [approvalId, text] of [
+      [long, long],
+      [7, '7'],
+      [{ a: [1] }, '{"a":[1]}'],
+    ] as const) {
+      const { error, added } = await attempt(() =>
+        kernel.enforce(callWith({ tool: 'read_pure', args: {}, approvalId }), caller),
+      );
+      expect(error?.code).toBe('invalid_args');
+      expect(error?.message).toMatch(/repeat the call without it/);
+      expect(error?.message).not.toMatch(/polic/i);
+      expectOneFinal(added, 'tool_call', 'invalid', error);
+      expect(added[0]).toMatchObject({ tool: 'read_pure', approvalId: null, approvalIdGiven: digest(text) });
+      expect(JSON.stringify(added[0]).length).toBeLessThan(2_000);
+    }
+  });
+
+  it('a body the contract refused still records its tool name and approval id digest', async () => {
+    const long = 'y'.repeat(100_000);
+    const { added } = await attempt(() =>
+      toolCalls.recordRejected(caller, new BriefcaseError('invalid_args', 'refused'), {
+        tool: 'write_pure',
+        approvalId: long,
+      }),
+    );
+    expectOneFinal(added, 'tool_call', 'invalid');
+    expect(added[0]).toMatchObject({ tool: 'write_pure', approvalId: null, approvalIdGiven: digest(long) });
+    const unreadable = await attempt(() =>
+      toolCalls.recordRejected(caller, new BriefcaseError('invalid_args', 'unreadable')),
+    );
+    expect(unreadable.added[0]).toMatchObject({ tool: '', approvalId: null });
+    expect(unreadable.added[0]).not.toHaveProperty('approvalIdGiven');
   });
 });
 

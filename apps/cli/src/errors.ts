@@ -1,5 +1,5 @@
 import { type DaemonUnavailableError, isDaemonUnavailableError } from '@briefcase/client';
-import { type Approval, ERROR_CATALOG, isBriefcaseError, isRecord } from '@briefcase/core';
+import { type Approval, ERROR_CATALOG, errorHint, isBriefcaseError, isRecord } from '@briefcase/core';
 import type { Io } from './io.js';
 import { inlineSafe, shellQuote, terminalSafe, usd } from './output.js';
 
@@ -65,7 +65,8 @@ function classify(error: unknown): Rendered {
       exitCode: ERROR_CATALOG[error.code].exitCode,
       code: error.code,
       message: error.message,
-      hint: ERROR_CATALOG[error.code].hint,
+      // A denial's hint depends on who refused it (details.deniedBy): policy, person, approval id…
+      hint: errorHint(error.code, error.details, 'person'),
     };
     if (error.approvalId !== undefined) rendered.approvalId = error.approvalId;
     if (error.details !== undefined) rendered.details = error.details;

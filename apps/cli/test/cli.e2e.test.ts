@@ -6,7 +6,9 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { policySetTextToParts, policyToJson } from '@cedar-policy/cedar-wasm/nodejs';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ErrorOut, type Running, run, runJson, start, startDaemon, stop } from './support.js';
 
@@ -109,6 +111,8 @@ describe('with a running daemon', () => {
     const approve = await run(dataDir, 'approvals', 'approve', id);
     expect(approve.code).toBe(0);
     expect(approve.stdout).toContain(`approved ${id}`);
+    // No call is held in the daemon for it (the CLI answered at once): the agent has to repeat it.
+    expect(approve.stdout).toContain('no call is waiting for it: the agent can repeat the same call once');
 
     const retry = await runJson<{ provenance: { approvalId: string } }>(
       dataDir,
@@ -172,7 +176,34 @@ describe('with a running daemon', () => {
       id,
     );
     expect(human.code).toBe(5);
-    expect(human.stderr).toMatch(/^error\[denied\]: /);
+    expect(human.stderr).toMatch(/^error\[denied\]: A person denied this call: not today/);
+    // The person's hint, not the policy's ("The policy forbids this call" contradicted the message).
+    expect(human.stderr).toMatch(/^hint: A person denied this request/m);
+    expect(human.stderr).not.toMatch(/polic/i);
+    expect(retry.body.error).toMatchObject({ details: { deniedBy: 'person' } });
+
+    // An approval id that names another call: its own hint, not the policy's.
+    const other = await run(dataDir, 'tools', 'call', 'note_add', '--args', '{"text":"x"}', '--approval', id);
+    expect(other.code).toBe(5);
+    expect(other.stderr).toMatch(/does not exist or does not cover this tool/);
+    expect(other.stderr).toMatch(/^hint: Check the id with `briefcase approvals list --all`/m);
+    expect(other.stderr).not.toMatch(/polic/i);
+
+    // Not an approval id at all (too long): about --approval, not the tool's arguments or the policy.
+    const long = await run(
+      dataDir,
+      'tools',
+      'call',
+      'note_add',
+      '--args',
+      '{"text":"x"}',
+      '--approval',
+      'x'.repeat(70),
+    );
+    expect(long.code).toBe(6);
+    expect(long.stderr).toMatch(/^error\[invalid_args\]: approvalId must be the id of an approval/);
+    expect(long.stderr).toMatch(/^hint: Check the id with `briefcase approvals list --all`/m);
+    expect(long.stderr).not.toMatch(/input schema|polic/i);
   });
 
   it('tools call --wait retries once another process approves', async () => {
@@ -318,6 +349,58 @@ describe('with a running daemon', () => {
     expect((await run(dataDir, 'policy', 'validate', join(dataDir, 'missing.cedar'))).code).toBe(2);
   });
 
+  it('policy show prints any Unicode in @reason so that Cedar reads back the same value', async () => {
+    const before = await runJson<{ text: string }>(dataDir, 'policy', 'show');
+    // Arbitrary strings, plus the ones that broke the show → validate round trip before.
+    const reasons = [
+      'a\u202eb',
+      '\u0000\u001b[31m\u009b',
+      'x\ny\u2028z',
+      '"\\',
+      '🎉\u2066',
+      ...fc.sample(fc.string({ unit: 'binary', maxLength: 40 }), { numRuns: 60, seed: 9 }),
+    ];
+    // Cedar refuses only `"`, `\` and CR raw in a string; everything else goes in as typed.
+    const literal = (value: string) =>
+      `"${value.replace(/["\\\r]/g, (c) => (c === '\r' ? '\\r' : `\\${c}`))}"`;
+    const extra = reasons
+      .map(
+        (r, i) => `@id("u${i}") @reason(${literal(r)}) permit(principal, action, resource) when { false };`,
+      )
+      .join('\n');
+    const file = join(dataDir, 'unicode.cedar');
+    await writeFile(file, `${before.body.text}\n${extra}\n`);
+    try {
+      expect((await run(dataDir, 'policy', 'set', file)).code).toBe(0);
+      const show = await run(dataDir, 'policy', 'show');
+      expect(show.code).toBe(0);
+      expect(show.stdout).toContain('@reason("a\\u{202e}b")');
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: nothing a terminal acts on
+      expect(show.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      const shown = join(dataDir, 'shown.cedar');
+      await writeFile(shown, show.stdout);
+      const validate = await run(dataDir, 'policy', 'validate', shown);
+      expect(validate.stderr).toBe('');
+      expect(validate.code).toBe(0);
+      const parts = policySetTextToParts(show.stdout);
+      if (parts.type !== 'success') throw new Error(JSON.stringify(parts.errors));
+      // Cedar hands the policies back in no particular order; the @id says which reason is which.
+      const shownReasons: (string | undefined)[] = [];
+      for (const policy of parts.policies) {
+        const json = policyToJson(policy);
+        const id = json.type === 'success' ? json.json.annotations?.id : undefined;
+        if (json.type === 'success' && id !== undefined && /^u\d+$/.test(id)) {
+          shownReasons[Number(id.slice(1))] = json.json.annotations?.reason ?? undefined;
+        }
+      }
+      expect(shownReasons).toEqual(reasons);
+    } finally {
+      const restore = join(dataDir, 'restore.cedar');
+      await writeFile(restore, before.body.text);
+      expect((await run(dataDir, 'policy', 'set', restore)).code).toBe(0);
+    }
+  });
+
   it('receipts list, verify and export agree', async () => {
     const list = await run(dataDir, 'receipts', 'list', '--limit', '5');
     expect(list.code).toBe(0);
@@ -351,6 +434,14 @@ describe('with a running daemon', () => {
     expect(JSON.parse(toStdout.stdout.trimEnd().split('\n').at(-1) as string).signedHead).toEqual(
       expect.any(String),
     );
+  });
+
+  it('the data dir is 0700 and the database with its -wal and -shm files 0600', async () => {
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+    // Earlier tests wrote receipts, so SQLite has created the WAL and its shared-memory index.
+    for (const name of ['briefcase.db', 'briefcase.db-wal', 'briefcase.db-shm']) {
+      expect([name, (await stat(join(dataDir, name))).mode & 0o777]).toEqual([name, 0o600]);
+    }
   });
 
   it('malformed --args exits 2 and sends nothing', async () => {

@@ -1,5 +1,5 @@
 import { isDaemonUnavailableError } from '@briefcase/client';
-import { ERROR_CATALOG, type ErrorCode, isBriefcaseError, isRecord } from '@briefcase/core';
+import { denialSource, type ErrorCode, errorHint, isBriefcaseError, isRecord } from '@briefcase/core';
 import {
   type CallToolResult,
   ErrorCode as JsonRpcErrorCode,
@@ -69,8 +69,16 @@ function approvalDetails(details: unknown): { expiresAt?: string; summary?: stri
   return out;
 }
 
-/** Human-readable text for a tool-level failure: the daemon's message plus what to do next. */
-function describe(code: ErrorCode, message: string, structured: Record<string, unknown>): string {
+/**
+ * Human-readable text for a tool-level failure: the daemon's message plus what the agent can do next
+ * (the agent's hint: never an admin command, which it has no token for).
+ */
+function describe(
+  code: ErrorCode,
+  message: string,
+  structured: Record<string, unknown>,
+  details: unknown,
+): string {
   switch (code) {
     case 'approval_required': {
       const id = String(structured.approvalId ?? '');
@@ -88,7 +96,7 @@ function describe(code: ErrorCode, message: string, structured: Record<string, u
       return [`Invalid arguments: ${message}`, ...list].join('\n');
     }
     default:
-      return `${code}: ${message}\n${ERROR_CATALOG[code].hint}`;
+      return `${code}: ${message}\n${errorHint(code, details, 'agent')}`;
   }
 }
 
@@ -113,11 +121,13 @@ export function toolErrorResult(
     if (approval.summary !== undefined) structured.summary = approval.summary;
   }
   if (code === 'invalid_args') structured.errors = argumentErrors(details);
+  const deniedBy = code === 'denied' ? denialSource(details) : undefined;
+  if (deniedBy !== undefined) structured.deniedBy = deniedBy;
   if (isRecord(details) && Number.isSafeInteger(details.receiptSeq))
     structured.receiptSeq = details.receiptSeq;
   const result: CallToolResult = {
     isError: true,
-    content: [{ type: 'text', text: describe(code, message, structured) }],
+    content: [{ type: 'text', text: describe(code, message, structured, details) }],
     _meta: { [META_KEYS.error]: structured },
   };
   if (!toolHasOutputSchema) result.structuredContent = structured;

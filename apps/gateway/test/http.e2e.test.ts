@@ -44,6 +44,9 @@ const call = async (agent: HttpAgent, name: string, args: Record<string, unknown
 
 const text = (result: CallToolResult) => (result.content[0] as { text: string }).text;
 
+/** An admin command: the agent holds no admin token, so text meant for it must not suggest one. */
+const ADMIN_COMMAND = /briefcase (policy|approvals|budgets|mcp)\b/;
+
 let agent: HttpAgent;
 
 /** The ids of the approvals pending now. */
@@ -215,7 +218,8 @@ describe('approvals', () => {
     expect(text(first)).toContain(`briefcase approvals approve ${id}`);
     expect(text(first)).toMatch(/retry the same call/);
 
-    await bc.admin.approve(id);
+    // Nothing waits on it (this gateway answered at once): the agent repeats the call itself.
+    expect((await bc.admin.approve(id)).callWaiting).toBe(false);
     const second = await call(agent, 'note_add', { text: 'approve me' });
     expect(second.isError).toBeFalsy();
     expect(second.structuredContent).toMatchObject({ id: expect.any(Number) });
@@ -248,7 +252,8 @@ describe('approvals', () => {
     );
     const approval = await newPendingApproval(before);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    await bc.admin.approve(approval.id);
+    // The held call takes the approval itself: the person is told so, not "retry once".
+    expect((await bc.admin.approve(approval.id)).callWaiting).toBe(true);
     const result = (await pending) as CallToolResult;
     expect(result.isError).toBeFalsy();
     expect(result._meta?.[META_KEYS.provenance]).toMatchObject({ approvalId: approval.id });
@@ -268,20 +273,57 @@ describe('approvals', () => {
     const before = await pendingIds();
     const pending = waiting.client.callTool({ name: 'note_add', arguments: { text: 'deny while waiting' } });
     const approval = await newPendingApproval(before);
-    await bc.admin.deny(approval.id, 'not today');
+    expect((await bc.admin.deny(approval.id, 'not today')).callWaiting).toBe(true);
     const result = (await pending) as CallToolResult;
     expect(result.isError).toBe(true);
-    expect(result.structuredContent).toMatchObject({ code: 'denied' });
+    expect(result.structuredContent).toMatchObject({ code: 'denied', deniedBy: 'person' });
     expect(text(result)).toContain('not today');
+    // A person's denial, not the policy's; and no admin command for the agent to run.
+    expect(text(result)).toMatch(/A person refused this call/);
+    expect(text(result)).not.toMatch(/polic/i);
+    expect(text(result)).not.toMatch(ADMIN_COMMAND);
   });
 
   it('reports a retry after a denial as denied', async () => {
     const first = await call(agent, 'note_add', { text: 'deny me' });
     const id = (first.structuredContent as { approvalId: string }).approvalId;
-    await bc.admin.deny(id);
+    expect((await bc.admin.deny(id)).callWaiting).toBe(false);
     const second = await call(agent, 'note_add', { text: 'deny me' });
     expect(second.isError).toBe(true);
-    expect(second.structuredContent).toMatchObject({ code: 'denied' });
+    expect(second.structuredContent).toMatchObject({ code: 'denied', deniedBy: 'person' });
+    expect(text(second)).not.toMatch(/polic/i);
+    expect(text(second)).not.toMatch(ADMIN_COMMAND);
+  });
+
+  it('reports an approval id for another call as such, not as a policy denial', async () => {
+    const first = await call(agent, 'note_add', { text: 'one call' });
+    const id = (first.structuredContent as { approvalId: string }).approvalId;
+    const other = (await agent.client.callTool({
+      name: 'note_add',
+      arguments: { text: 'another call' },
+      _meta: { approvalId: id },
+    })) as CallToolResult;
+    expect(other.structuredContent).toMatchObject({ code: 'denied', deniedBy: 'approval' });
+    expect(text(other)).toMatch(/without an approval id/);
+    expect(text(other)).not.toMatch(/polic/i);
+    expect(text(other)).not.toMatch(ADMIN_COMMAND);
+  });
+
+  it("reports a policy denial as the policy's, with no admin command for the agent", async () => {
+    const before = await bc.admin.getPolicy();
+    await bc.admin.setPolicy(
+      `${before.text}\n@id("no-echo") @reason("echo is off today")\nforbid (principal, action, resource) when { resource.name == "echo" };\n`,
+    );
+    try {
+      const result = await call(agent, 'echo', { text: 'hi' });
+      expect(result.structuredContent).toMatchObject({ code: 'denied', deniedBy: 'policy' });
+      expect(text(result)).toContain('echo is off today');
+      expect(text(result)).toMatch(/policy does not allow this call/);
+      expect(text(result)).not.toMatch(/A person/);
+      expect(text(result)).not.toMatch(ADMIN_COMMAND);
+    } finally {
+      await bc.admin.setPolicy(before.text);
+    }
   });
 
   it('asks for approval past the budget: the sixth premium_fortune of the day', async () => {

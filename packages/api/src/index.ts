@@ -48,7 +48,16 @@ export {
   startMcpLogin,
 } from './routes/mcp.js';
 export { getPolicy, PolicyProblem, setPolicy, validatePolicy } from './routes/policy.js';
-export { ChainHead, exportReceipts, listReceipts, receiptHead, verifyReceipts } from './routes/receipts.js';
+export {
+  ChainHead,
+  ChainHealth,
+  exportReceipts,
+  listReceipts,
+  ON_BROKEN_CHAIN,
+  receiptHead,
+  UnreadableReceipt,
+  verifyReceipts,
+} from './routes/receipts.js';
 export {
   AGENT_RELAY_METHODS,
   answerChannelRequest,

@@ -25,6 +25,7 @@ export {
 export type {
   AddMcpServerInput,
   Approval,
+  ApprovalDecision,
   ApprovalEventType,
   ApprovalListState,
   ApprovalState,
@@ -56,6 +57,7 @@ export type {
   PublicJwkView,
   Receipt,
   ReceiptHeadView,
+  ReceiptPage,
   ReceiptVerification,
   RelayMethod,
   StatusView,

@@ -10,6 +10,7 @@ import type {
   Approval as ApprovalSchema,
   ApprovalSnapshotEvent,
   addMcpServer,
+  approveApproval,
   BodyOf,
   Budget,
   CallProvenance as CallProvenanceSchema,
@@ -61,6 +62,8 @@ export type CallToolResponse = ResponseOf<typeof callTool, 200>;
 
 /** An approval request as trusted UIs see it. */
 export type Approval = Static<typeof ApprovalSchema>;
+/** A person's decision as the daemon answers it: the approval, and whether a call was waiting for it. */
+export type ApprovalDecision = ResponseOf<typeof approveApproval, 200>;
 /** The state of an approval request. */
 export type ApprovalState = Approval['state'];
 /** `state` filter for listing approvals. */
@@ -74,6 +77,12 @@ export type ApprovalWatchEvent =
 
 /** An entry of the tamper-evident receipt chain. Extra members depend on `kind`. */
 export type Receipt = Static<typeof ReceiptSchema>;
+/** A page of receipts as listed, with the rows of it that could not be read (corrupted). */
+export interface ReceiptPage {
+  receipts: Receipt[];
+  /** Rows left out of `receipts` because they cannot be read: the chain is broken there. */
+  unreadable: { seq: number; reason: string }[];
+}
 /** `POST /v1/receipts/verify`. */
 export type ReceiptVerification = ResponseOf<typeof verifyReceipts, 200>;
 /** A public key as a JWK (RFC 7517). */

@@ -1,10 +1,14 @@
 export { canonicalHash, canonicalJson, jsonDepth, MAX_JSON_DEPTH, sha256Hex } from './canonical.js';
 export {
   BriefcaseError,
+  DENIAL_CATALOG,
+  type DenialSource,
+  denialSource,
   ERROR_CATALOG,
   ERROR_CODES,
   type ErrorBody,
   type ErrorCode,
+  errorHint,
   isBriefcaseError,
   isErrorCode,
 } from './errors.js';

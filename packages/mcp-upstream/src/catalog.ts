@@ -86,11 +86,11 @@ async function fetchCatalog(ctx: PoolContext, entry: Entry): Promise<UpstreamToo
 async function catalogOf(
   ctx: PoolContext,
   config: UpstreamServerConfig,
-  opts: { refresh?: boolean },
+  opts: { refresh?: boolean; maxAgeMs?: number },
 ): Promise<UpstreamTool[]> {
   const entry = entryFor(ctx, config);
   return cachedCatalog(entry.catalog, {
-    ttlMs: ctx.catalogTtlMs,
+    ttlMs: opts.maxAgeMs ?? ctx.catalogTtlMs,
     refresh: Boolean(opts.refresh),
     load: () => fetchCatalog(ctx, entry),
     mayCache: () => !entry.retired,
@@ -112,5 +112,6 @@ export async function toolHash(
   config: UpstreamServerConfig,
   toolName: string,
 ): Promise<string | undefined> {
-  return toolHashIn(await catalogOf(ctx, config, {}), toolName);
+  // Not the listing TTL: a silent change must not keep running for a whole TTL (see pinCheckMaxAgeMs).
+  return toolHashIn(await catalogOf(ctx, config, { maxAgeMs: ctx.pinCheckMaxAgeMs }), toolName);
 }

@@ -16,7 +16,12 @@ export {
   type InstructionRule,
   LONG_DESCRIPTION_CHARS,
 } from './instruction-text.js';
-export { MAX_TOOL_DEFINITION_BYTES, MAX_TOOL_PAGES, MAX_TOOLS_PER_SERVER } from './limits.js';
+export {
+  DEFAULT_PIN_CHECK_MAX_AGE_MS,
+  MAX_TOOL_DEFINITION_BYTES,
+  MAX_TOOL_PAGES,
+  MAX_TOOLS_PER_SERVER,
+} from './limits.js';
 export { createUpstreamPool } from './pool.js';
 export type {
   UpstreamCallOptions,

@@ -15,6 +15,13 @@ export const MAX_CURSOR_CHARS = 4096;
 /** Progress messages are cut to this length before they reach a listener. */
 export const MAX_PROGRESS_MESSAGE_CHARS = 1024;
 
+/**
+ * Default oldest catalog the call-time pin check trusts, in ms. A server may change a tool without
+ * announcing it; a call older than this re-lists first, so a silent change is caught on the first
+ * call after at most this long. A few seconds keeps a burst of calls to one round trip of listing.
+ */
+export const DEFAULT_PIN_CHECK_MAX_AGE_MS = 2_000;
+
 /** What a value is checked against by {@link assertWithinLimits}. */
 export interface JsonLimits {
   /** Deepest nesting of objects and arrays accepted (default `MAX_JSON_DEPTH` of `@briefcase/core`). */

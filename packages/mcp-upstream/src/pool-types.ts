@@ -21,6 +21,13 @@ export interface UpstreamPoolOptions {
   clientInfo?: { name: string; version: string };
   /** How long a tool catalog is served from cache (default 60 000 ms). */
   catalogTtlMs?: number;
+  /**
+   * How old a cached catalog may be for {@link UpstreamPool.toolHash}, the check before each call,
+   * before the server is listed again (default {@link DEFAULT_PIN_CHECK_MAX_AGE_MS}; 0 lists before
+   * every call). A server can change a tool without `list_changed`; this bounds how long such a
+   * change goes unseen. Never more than `catalogTtlMs`.
+   */
+  pinCheckMaxAgeMs?: number;
   /** Reconnect backoff after a failure: exponential from `initialMs`, capped at `maxMs`, with jitter. */
   backoff?: { initialMs: number; maxMs: number };
   /** Called when a server announces `notifications/tools/list_changed`; the catalog is already invalidated. */
@@ -103,8 +110,9 @@ export interface UpstreamPool {
    */
   listTools(config: UpstreamServerConfig, opts?: { refresh?: boolean }): Promise<UpstreamTool[]>;
   /**
-   * The {@link toolDefinitionHash} of one tool in the (cached) live catalog, or undefined when the
-   * server no longer offers it: a cheap per-call check against a pinned definition.
+   * The {@link toolDefinitionHash} of one tool in the live catalog, or undefined when the server no
+   * longer offers it: the per-call check against a pinned definition. The catalog is listed again
+   * first when the cached one is older than `pinCheckMaxAgeMs`.
    */
   toolHash(config: UpstreamServerConfig, toolName: string): Promise<string | undefined>;
   /**

@@ -1,6 +1,7 @@
 import { callTool, relayRequest, serverCapabilities } from './calls.js';
 import { listTools, toolHash } from './catalog.js';
 import { DEFAULT_BACKOFF } from './health.js';
+import { DEFAULT_PIN_CHECK_MAX_AGE_MS } from './limits.js';
 import type { UpstreamPool, UpstreamPoolOptions } from './pool-types.js';
 import { type Entry, type PoolContext, retireAll, statusOf } from './registry.js';
 
@@ -19,10 +20,12 @@ const DEFAULT_CATALOG_TTL_MS = 60_000;
  * `unreachable` inside the backoff window.
  */
 export function createUpstreamPool(options: UpstreamPoolOptions = {}): UpstreamPool {
+  const catalogTtlMs = options.catalogTtlMs ?? DEFAULT_CATALOG_TTL_MS;
   const ctx: PoolContext = {
     options,
     clientInfo: options.clientInfo ?? DEFAULT_CLIENT_INFO,
-    catalogTtlMs: options.catalogTtlMs ?? DEFAULT_CATALOG_TTL_MS,
+    catalogTtlMs,
+    pinCheckMaxAgeMs: Math.min(options.pinCheckMaxAgeMs ?? DEFAULT_PIN_CHECK_MAX_AGE_MS, catalogTtlMs),
     backoff: options.backoff ?? DEFAULT_BACKOFF,
     log: (level, msg, fields) => {
       try {

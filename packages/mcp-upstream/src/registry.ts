@@ -40,6 +40,8 @@ export interface PoolContext {
   readonly options: UpstreamPoolOptions;
   readonly clientInfo: { name: string; version: string };
   readonly catalogTtlMs: number;
+  /** Oldest catalog the call-time pin check ({@link toolHash}) trusts; at most `catalogTtlMs`. */
+  readonly pinCheckMaxAgeMs: number;
   readonly backoff: { initialMs: number; maxMs: number };
   /** Never throws, whatever the caller's sink does. */
   readonly log: UpstreamLogger;

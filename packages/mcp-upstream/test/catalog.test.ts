@@ -47,6 +47,24 @@ describe('tools/list pagination and validation', () => {
     expect(firstText(await pool.callTool(config, 'list-count', {}))).toBe('6');
   });
 
+  it('lists again for the call-time pin check once the catalog is older than pinCheckMaxAgeMs', async () => {
+    const config = stdioConfig('pages', 'paginating-server.mjs', ['pages']);
+    // 0: every pin check lists (3 pages each), while plain listings are still served from cache.
+    const every = newPool({ catalogTtlMs: 600_000, pinCheckMaxAgeMs: 0 });
+    await every.listTools(config);
+    await every.listTools(config);
+    const [alpha] = await every.listTools(config);
+    expect(await every.toolHash(config, 'alpha')).toBe(alpha && toolDefinitionHash(alpha));
+    await every.toolHash(config, 'alpha');
+    expect(firstText(await every.callTool(config, 'list-count', {}))).toBe('9');
+    // A window no call outlives here: one listing serves the checks.
+    const windowed = newPool({ catalogTtlMs: 600_000, pinCheckMaxAgeMs: 600_000 });
+    await windowed.listTools(config);
+    await windowed.toolHash(config, 'alpha');
+    await windowed.toolHash(config, 'beta');
+    expect(firstText(await windowed.callTool(config, 'list-count', {}))).toBe('3');
+  });
+
   it(`gives up after ${MAX_TOOL_PAGES} pages with "too_large"`, async () => {
     const pool = newPool();
     const config = stdioConfig('endless', 'paginating-server.mjs', ['endless']);

@@ -16,6 +16,7 @@ function newContext(): PoolContext {
     options: {},
     clientInfo: { name: 'test', version: '0' },
     catalogTtlMs: 60_000,
+    pinCheckMaxAgeMs: 2_000,
     backoff: { initialMs: 1, maxMs: 1 },
     log: () => {},
     entries: new Map(),

@@ -20,6 +20,7 @@ export {
 } from './decide.js';
 export { DEFAULT_POLICY } from './default-policy.js';
 export { POLICY_REASON_IDS } from './evaluate.js';
+export { policyTextForDisplay } from './policy-text.js';
 export {
   DEFAULT_RISK_RULES,
   DEFAULT_RISK_THRESHOLD,

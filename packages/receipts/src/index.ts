@@ -5,6 +5,7 @@ export {
   type ListOptions,
   openReceiptLog,
   type ReceiptLog,
+  type UnreadableReceipt,
 } from './log.js';
 export {
   computeReceiptHash,

@@ -40,6 +40,12 @@ export interface ReceiptLog {
   get(seq: number): Receipt | undefined;
   /** Newest first. Throws BriefcaseError `internal_error` if a row is unreadable. */
   list(opts?: ListOptions): Receipt[];
+  /**
+   * Like {@link ReceiptLog.list}, but a row that cannot be read does not fail the page: it is left
+   * out of `receipts` and named in `unreadable` (by seq, with why), so a person still sees the rest.
+   * Only readability is checked here; {@link ReceiptLog.verify} checks the chain.
+   */
+  listReadable(opts?: ListOptions): { receipts: Receipt[]; unreadable: UnreadableReceipt[] };
   count(): number;
   /**
    * Oldest first from `fromSeq` (default 1), streaming. While the iterator is open the connection
@@ -52,6 +58,18 @@ export interface ReceiptLog {
    * consistent shorter chain: that is detected only against `expectedHead`, a head recorded earlier.
    */
   verify(opts?: VerifyOptions): VerifyResult;
+  /**
+   * Walks only the receipts after `from`, a head an earlier walk found intact: cheap enough to run
+   * often, and it still catches a break in what was appended since (including a new receipt that
+   * chains onto an edited head). Edits before `from` need a full {@link ReceiptLog.verify}.
+   */
+  verifyAfter(from: ChainHead): VerifyResult;
+}
+
+/** A stored row that cannot be read as a receipt: where it is and why. */
+export interface UnreadableReceipt {
+  seq: number;
+  reason: string;
 }
 
 type Row = unknown[];
@@ -84,6 +102,35 @@ export function openReceiptLog(db: Database.Database): ReceiptLog {
   // writes only ever add receipts after the head: earlier pages are unchanged in later snapshots.
   const verifyFirstPageStmt = prepare(`SELECT ${COLUMNS} FROM receipts ORDER BY seq LIMIT ?`);
   const verifyNextPageStmt = prepare(`SELECT ${COLUMNS} FROM receipts WHERE seq > ? ORDER BY seq LIMIT ?`);
+
+  /** The rows of one page of `list`, newest first. */
+  function listRows(opts: ListOptions): Row[] {
+    const limit = pageSize(opts.limit);
+    const { beforeSeq, kind } = opts;
+    if (beforeSeq !== undefined && !Number.isSafeInteger(beforeSeq)) {
+      throw new TypeError('beforeSeq must be an integer');
+    }
+    if (kind !== undefined && typeof kind !== 'string') throw new TypeError('kind must be a string');
+    if (kind === undefined) {
+      return beforeSeq === undefined ? listStmts.all.all(limit) : listStmts.before.all(beforeSeq, limit);
+    }
+    return beforeSeq === undefined
+      ? listStmts.kind.all(kind, limit)
+      : listStmts.kindBefore.all(kind, beforeSeq, limit);
+  }
+
+  /** Walks pages of rows from `rows` on, for `verify` and `verifyAfter`. */
+  function walkPages(walk: ChainWalk, first: Row[]): VerifyResult {
+    let rows = first;
+    for (;;) {
+      for (const row of rows) {
+        if (!walk.accept(row[0], row[1], row[2], row[3], row[4])) return walk.result();
+      }
+      if (rows.length < VERIFY_PAGE_ROWS) return walk.result();
+      // Every row so far was accepted, so the last seq is a small exact integer.
+      rows = verifyNextPageStmt.all(walk.nextSeq - 1, VERIFY_PAGE_ROWS);
+    }
+  }
 
   function head(): ChainHead {
     const row = headStmt.get();
@@ -122,22 +169,21 @@ export function openReceiptLog(db: Database.Database): ReceiptLog {
       return row === undefined ? undefined : rowToReceipt(row);
     },
     list(opts = {}) {
-      const limit = pageSize(opts.limit);
-      const { beforeSeq, kind } = opts;
-      if (beforeSeq !== undefined && !Number.isSafeInteger(beforeSeq)) {
-        throw new TypeError('beforeSeq must be an integer');
+      return listRows(opts).map(rowToReceipt);
+    },
+    listReadable(opts = {}) {
+      const receipts: Receipt[] = [];
+      const unreadable: UnreadableReceipt[] = [];
+      for (const row of listRows(opts)) {
+        const receipt = readRow(row);
+        if (receipt !== undefined) receipts.push(receipt);
+        else
+          unreadable.push({
+            seq: Number(row[0]),
+            reason: `receipt ${String(row[0])} is corrupted and cannot be read`,
+          });
       }
-      if (kind !== undefined && typeof kind !== 'string') throw new TypeError('kind must be a string');
-      let rows: Row[];
-      if (kind === undefined) {
-        rows = beforeSeq === undefined ? listStmts.all.all(limit) : listStmts.before.all(beforeSeq, limit);
-      } else {
-        rows =
-          beforeSeq === undefined
-            ? listStmts.kind.all(kind, limit)
-            : listStmts.kindBefore.all(kind, beforeSeq, limit);
-      }
-      return rows.map(rowToReceipt);
+      return { receipts, unreadable };
     },
     count() {
       return countStmt.get() ?? 0;
@@ -150,17 +196,12 @@ export function openReceiptLog(db: Database.Database): ReceiptLog {
       return mapRows(stmt.iterate(fromSeq));
     },
     verify(opts = {}) {
-      const walk = new ChainWalk(opts.expectedHead);
       // The first page has no lower bound, so rows with seq <= 0 (inserted by hand) are reported.
-      let rows = verifyFirstPageStmt.all(VERIFY_PAGE_ROWS);
-      for (;;) {
-        for (const row of rows) {
-          if (!walk.accept(row[0], row[1], row[2], row[3], row[4])) return walk.result();
-        }
-        if (rows.length < VERIFY_PAGE_ROWS) return walk.result();
-        // Every row so far was accepted, so the last seq is a small exact integer.
-        rows = verifyNextPageStmt.all(walk.nextSeq - 1, VERIFY_PAGE_ROWS);
-      }
+      return walkPages(new ChainWalk(opts.expectedHead), verifyFirstPageStmt.all(VERIFY_PAGE_ROWS));
+    },
+    verifyAfter(from) {
+      const walk = new ChainWalk(undefined, from);
+      return walkPages(walk, verifyNextPageStmt.all(from.seq, VERIFY_PAGE_ROWS));
     },
   };
 }
@@ -175,20 +216,28 @@ function pageSize(limit: number | undefined): number {
   return Math.min(limit, LIST_MAX_LIMIT);
 }
 
-function rowToReceipt(row: Row): Receipt {
-  const [seq, , , body, hash] = row;
+/** The receipt in `row`, or undefined when its body is not a JSON object or its hash not text. */
+function readRow(row: Row): Receipt | undefined {
+  const [, , , body, hash] = row;
   let parsed: unknown;
   try {
     parsed = typeof body === 'string' ? JSON.parse(body) : undefined;
   } catch {
     parsed = undefined;
   }
-  if (!isPlainObject(parsed) || typeof hash !== 'string') {
+  if (!isPlainObject(parsed) || typeof hash !== 'string') return undefined;
+  return { ...parsed, hash } as Receipt;
+}
+
+function rowToReceipt(row: Row): Receipt {
+  const receipt = readRow(row);
+  if (receipt === undefined) {
+    const seq = row[0];
     const which = typeof seq === 'number' ? `receipt ${seq}` : 'a receipt';
     throw new BriefcaseError(
       'internal_error',
       `${which} is corrupted and cannot be read; verify the receipt log`,
     );
   }
-  return { ...parsed, hash } as Receipt;
+  return receipt;
 }

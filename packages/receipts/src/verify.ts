@@ -59,8 +59,21 @@ export class ChainWalk {
   private hashAtExpectedHead: string | undefined;
   private readonly spans = new TopLevelSpans();
 
-  constructor(private readonly expectedHead: ChainHead | undefined) {
+  /**
+   * @param expectedHead a head recorded earlier, checked at the end (see {@link VerifyOptions})
+   * @param start where the walk begins: after this head, taken as verified already (default: the
+   *   genesis, before receipt 1)
+   */
+  constructor(
+    private readonly expectedHead: ChainHead | undefined,
+    start?: ChainHead,
+  ) {
     checkExpectedHead(expectedHead);
+    if (start !== undefined) {
+      checkExpectedHead(start);
+      this.expectedSeq = start.seq + 1;
+      this.running = start.hash;
+    }
   }
 
   /** The seq the next row must carry. */

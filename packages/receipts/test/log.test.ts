@@ -315,3 +315,32 @@ describe('corrupted rows on read', () => {
     expect(log.get(3)?.seq).toBe(3);
   });
 });
+
+describe('listReadable and verifyAfter', () => {
+  it('lists what can be read and names the corrupt row instead of failing the page', () => {
+    const { db, log } = openMemoryLog();
+    buildChain(log, 5);
+    db.prepare("UPDATE receipts SET body = 'not json' WHERE seq = 3").run();
+    expect(() => log.list()).toThrow(/receipt 3 is corrupted/);
+    const page = log.listReadable();
+    expect(page.receipts.map((r) => r.seq)).toEqual([5, 4, 2, 1]);
+    expect(page.unreadable).toEqual([{ seq: 3, reason: 'receipt 3 is corrupted and cannot be read' }]);
+    expect(log.listReadable({ beforeSeq: 3 }).unreadable).toEqual([]);
+  });
+
+  it('walks only what follows a verified head, and still catches a break there', () => {
+    const { db, log } = openMemoryLog();
+    buildChain(log, 4);
+    const verified = log.verify();
+    if (!verified.ok) throw new Error('chain should verify');
+    log.append(toolCallEvent(5), clock(5));
+    log.append(toolCallEvent(6), clock(6));
+    expect(log.verifyAfter(verified.head)).toEqual({ ok: true, count: 2, head: log.head() });
+    // An edit before the head is not its business (a full verify's); one after it is.
+    db.prepare('UPDATE receipts SET body = replace(body, \'"v":1\', \'"v":1,"x":1\') WHERE seq = 2').run();
+    expect(log.verifyAfter(verified.head).ok).toBe(true);
+    db.prepare('UPDATE receipts SET body = replace(body, \'"v":1\', \'"v":1,"x":1\') WHERE seq = 6').run();
+    expect(log.verifyAfter(verified.head)).toMatchObject({ ok: false, brokenAt: 6 });
+    expect(log.verify()).toMatchObject({ ok: false, brokenAt: 2 });
+  });
+});

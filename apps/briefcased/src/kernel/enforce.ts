@@ -19,6 +19,7 @@ import { redactResult } from '../pipeline/redact.js';
 import { waitForDecision } from '../pipeline/wait.js';
 import type { ExternalToolContext, OutboundFetch, TransactionHandle } from '../tools/types.js';
 import type { Action, ActionPlan, Attempt, Caller, Enforced, EnforceOptions } from './action.js';
+import { approvalIdDigest } from './receipt-values.js';
 import {
   type ReceiptFields,
   type ReceiptTransaction,
@@ -48,6 +49,11 @@ export interface KernelDeps {
   fetch: OutboundFetch;
   maxResultBytes: number;
   clock: () => Date;
+  /**
+   * Why no action may run right now (the receipt chain is broken and the daemon refuses calls), or
+   * undefined. Asked first; a refused action still leaves its receipt.
+   */
+  refusal?: () => BriefcaseError | undefined;
 }
 
 const isDecisionReason = (v: unknown): v is DecisionReason => {
@@ -147,6 +153,7 @@ export function createKernel(deps: KernelDeps) {
     const named = typeof attempt.fields.tool === 'string' ? { 'briefcase.tool': attempt.fields.tool } : {};
     return withSpan(tracer, root, named, async (span) => {
       try {
+        refuseStage(attempt);
         const plan = await prepareStage(action, attempt);
         const approval = await authorizeStage(plan, attempt, options);
         if (attempt.decision) span.setAttribute('briefcase.decision', attempt.decision);
@@ -176,6 +183,15 @@ export function createKernel(deps: KernelDeps) {
     outcome: 'invalid',
   });
 
+  /** Refuses every action while the daemon says so (a broken receipt chain): before anything runs. */
+  function refuseStage(attempt: Attempt): void {
+    const refused = deps.refusal?.();
+    if (refused === undefined) return;
+    attempt.outcome = 'denied';
+    attempt.reasons = [{ stage: 'kernel', id: 'receipts:chain-broken', message: refused.message }];
+    throw refused;
+  }
+
   /** Lookup and validation: anything wrong with the request is `invalid_args` (or `not_found`). */
   async function prepareStage(action: Action, attempt: Attempt): Promise<ActionPlan> {
     try {
@@ -196,19 +212,18 @@ export function createKernel(deps: KernelDeps) {
     } catch {
       attempt.decision = 'deny';
       attempt.reasons = [{ stage: 'policy', id: 'evaluation_error', message: 'policy evaluation failed' }];
-      throw new BriefcaseError(
-        'denied',
-        'Policy evaluation failed, so the request is denied. Check the policy with `briefcase policy validate`.',
-      );
+      throw new BriefcaseError('denied', 'Policy evaluation failed, so the request is denied.', {
+        details: { deniedBy: 'policy' },
+      });
     }
     attempt.decision = decision.kind;
     attempt.reasons = decision.reasons;
     if (decision.kind === 'deny' || (decision.kind === 'approval_required' && !plan.approval)) {
       const budget = isBudgetDenial(decision);
-      throw new BriefcaseError(
-        budget ? 'budget_exceeded' : 'denied',
-        plan.denialMessage(decision.reasons, budget),
-      );
+      const message = plan.denialMessage(decision.reasons, budget);
+      throw budget
+        ? new BriefcaseError('budget_exceeded', message)
+        : new BriefcaseError('denied', message, { details: { deniedBy: 'policy' } });
     }
     return decision;
   }
@@ -249,15 +264,19 @@ export function createKernel(deps: KernelDeps) {
           attempt.approvalId = resolution.approval.id;
           return reserve(plan, resolution.approval);
         case 'mismatch':
+          // Not an approval of this call: the receipt keeps a digest of what was named, not the value.
+          attempt.fields.approvalIdGiven = approvalIdDigest(named);
           throw new BriefcaseError(
             'denied',
             'The approval id given does not exist or does not cover this tool with these exact arguments.',
+            { details: { deniedBy: 'approval' } },
           );
         case 'denied':
           attempt.approvalId = resolution.approval.id;
           throw new BriefcaseError(
             'denied',
             `A person denied this call${resolution.approval.denyReason ? `: ${resolution.approval.denyReason}` : ''}. Do not retry it unchanged before ${resolution.approval.expiresAt}.`,
+            { details: { deniedBy: 'person' } },
           );
         case 'pending':
           waiting = resolution.approval;

@@ -176,7 +176,8 @@ export function createMcpManager(deps: McpManagerDeps) {
     await reconcile(server, live ? [live] : [], { only: tool });
     throw new BriefcaseError(
       'denied',
-      `The definition of ${tool} on MCP server ${server.name} changed since a person reviewed it, so it is quarantined. Review it with \`briefcase mcp review ${server.name}\`.`,
+      `The definition of ${tool} on MCP server ${server.name} changed since a person reviewed it, so it is quarantined until a person reviews it again.`,
+      { details: { deniedBy: 'review', server: server.name } },
     );
   }
 

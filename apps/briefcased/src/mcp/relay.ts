@@ -1,5 +1,5 @@
 import type { AGENT_RELAY_METHODS } from '@briefcase/api';
-import { BriefcaseError, canonicalHash, isBriefcaseError, isRecord } from '@briefcase/core';
+import { BriefcaseError, canonicalHash, denialSource, isBriefcaseError, isRecord } from '@briefcase/core';
 import type { UpstreamPool, UpstreamServerConfig, UpstreamServerRequest } from '@briefcase/mcp-upstream';
 import type { CompiledPolicy } from '@briefcase/policy';
 import {
@@ -381,9 +381,12 @@ export function createRelay(deps: RelayDeps) {
     } catch (error) {
       if (!isBriefcaseError(error)) throw error;
       if (error.code === 'denied') {
+        // Refused by the policy, unless the daemon refuses everything (a broken receipt chain).
         throw new McpError(
           JsonRpcErrorCode.InvalidRequest,
-          `The user's policy does not allow ${method} from this server.`,
+          denialSource(error.details) === 'receipts'
+            ? error.message
+            : `The user's policy does not allow ${method} from this server.`,
         );
       }
       const rpcCode = (error.details as { rpcCode?: unknown } | undefined)?.rpcCode;

@@ -4,12 +4,13 @@ import { type Approval, BriefcaseError, type DecisionReason } from '@briefcase/c
 export const printableName = (name: string) =>
   JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
 
-/** Why a call was denied (by policy, or by a budget cap) and what a person can do about it. */
+/**
+ * Why a call was denied (by policy, or by a budget cap). Only the why: the agent reads this too and
+ * can run no admin command, so what to do next is each surface's hint (ERROR_CATALOG, DENIAL_CATALOG).
+ */
 export function denialMessage(tool: string, reasons: DecisionReason[], budget: boolean): string {
   const why = reasons.map((r) => r.message).join('; ') || 'no policy permits this call';
-  return budget
-    ? `${tool} is over budget: ${why}. Raise the cap with \`briefcase budgets set\` or wait for the window to reset.`
-    : `Policy denies ${tool}: ${why}. If this is wrong, review the policy with \`briefcase policy show\`.`;
+  return budget ? `${tool} is over budget: ${why}.` : `Policy denies ${tool}: ${why}.`;
 }
 
 /** The `approval_required` error for a call waiting on `approval`, `fresh` when it was just created. */
@@ -17,7 +18,8 @@ export function approvalError(approval: Approval, fresh: boolean): BriefcaseErro
   const why = approval.reasons.map((r) => r.message).join('; ');
   return new BriefcaseError(
     'approval_required',
-    `${approval.tool} needs a person's approval (${why}). ${fresh ? 'A request was created' : 'The request is still pending'}: approve it with \`briefcase approvals approve ${approval.id}\` before ${approval.expiresAt}, then repeat the same call.`,
+    // Read by the agent too, which cannot approve: the command is named as what the person runs.
+    `${approval.tool} needs a person's approval (${why}). ${fresh ? 'A request was created' : 'The request is still pending'}: the person approves it with \`briefcase approvals approve ${approval.id}\` before ${approval.expiresAt}; then repeat the same call.`,
     { approvalId: approval.id, details: { approval } },
   );
 }

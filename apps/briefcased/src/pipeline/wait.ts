@@ -17,8 +17,10 @@ export function waitForDecision(
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     let unsubscribe = () => {};
+    const release = events.hold(approvalId);
     const finish = (decided: boolean) => {
       clearTimeout(timer);
+      release();
       unsubscribe();
       signal?.removeEventListener('abort', onAbort);
       resolve(decided);

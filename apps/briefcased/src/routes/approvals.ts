@@ -44,8 +44,10 @@ function decideApproval(deps: ApprovalRouteDeps, decision: 'approved' | 'denied'
         { details: { state } },
       );
     }
+    // Asked before the event: the event is what releases a held call.
+    const callWaiting = deps.events.isHeld(approval.id);
     deps.events.emit({ type: decision, approval });
-    return { approval };
+    return { approval, callWaiting };
   };
 }
 

@@ -4,6 +4,7 @@ import type { KeyStore } from '@briefcase/keys';
 import type { ReceiptLog } from '@briefcase/receipts';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
+import type { ChainHealth } from '../chain-health.js';
 import { signReceiptHead } from '../receipt-head.js';
 
 const EXPORT_PAGE = 500;
@@ -11,6 +12,8 @@ const EXPORT_PAGE = 500;
 /** What the receipt routes read: the append-only receipt log, and the key store that signs its head. */
 export interface ReceiptRouteDeps {
   receipts: ReceiptLog;
+  /** Told of breaks that listings and verifications find. */
+  chain?: ChainHealth;
   keys: KeyStore;
   clock: () => Date;
 }
@@ -28,13 +31,14 @@ export function registerReceiptRoutes(app: FastifyInstance, deps: ReceiptRouteDe
     },
     async (request) => {
       const q = request.query as { limit?: string; before?: string; kind?: string };
-      return {
-        receipts: deps.receipts.list({
-          limit: Math.min(Math.max(Number(q.limit ?? 50), 1), 1000),
-          ...(q.before !== undefined ? { beforeSeq: Number(q.before) } : {}),
-          ...(q.kind !== undefined ? { kind: q.kind } : {}),
-        }),
-      };
+      // One corrupt row must not hide the rest: it is named in `unreadable`, and the chain is broken.
+      const page = deps.receipts.listReadable({
+        limit: Math.min(Math.max(Number(q.limit ?? 50), 1), 1000),
+        ...(q.before !== undefined ? { beforeSeq: Number(q.before) } : {}),
+        ...(q.kind !== undefined ? { kind: q.kind } : {}),
+      });
+      if (page.unreadable.length > 0) deps.chain?.noteUnreadable(page.unreadable);
+      return page;
     },
   );
 
@@ -47,7 +51,9 @@ export function registerReceiptRoutes(app: FastifyInstance, deps: ReceiptRouteDe
     async (request) => {
       const expectedHead = (request.body as { expectedHead?: { seq: number; hash: string } } | null)
         ?.expectedHead;
-      return deps.receipts.verify(expectedHead ? { expectedHead } : {});
+      const result = deps.receipts.verify(expectedHead ? { expectedHead } : {});
+      deps.chain?.noteVerified(result);
+      return result;
     },
   );
 

@@ -1,10 +1,11 @@
 import { type BodyOf, callTool, listTools } from '@briefcase/api';
+import { BriefcaseError } from '@briefcase/core';
 import { context } from '@opentelemetry/api';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ANY_ROLE } from '../auth.js';
 import { toBriefcaseError } from '../errors.js';
 import { DEFAULT_AGENT } from '../kernel/action.js';
-import type { ToolCalls } from '../kernel/actions/tool-call.js';
+import { BAD_APPROVAL_ID_MESSAGE, type ToolCalls } from '../kernel/actions/tool-call.js';
 import type { ChannelHub } from '../mcp/channels.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { callerTraceContext } from '../trace-context.js';
@@ -15,6 +16,18 @@ export interface ToolRouteDeps {
   registry: ToolRegistry;
   toolCalls: ToolCalls;
   channels: ChannelHub;
+}
+
+/**
+ * The error for a call body the contract refused. A bad approval id gets its own message: the
+ * schema's ("body/approvalId must NOT have more than 64 characters") reads as if the tool's
+ * arguments were wrong, and the call works without the id.
+ */
+function refusedCall(error: BriefcaseError): BriefcaseError {
+  const errors = (error.details as { errors?: { path?: unknown }[] } | undefined)?.errors ?? [];
+  return errors.some((e) => e.path === '/approvalId')
+    ? new BriefcaseError('invalid_args', BAD_APPROVAL_ID_MESSAGE, { details: error.details })
+    : error;
 }
 
 /** Registers GET /v1/tools (the catalog) and POST /v1/tools/call (both roles). */
@@ -51,7 +64,8 @@ export function registerToolRoutes(app: FastifyInstance, deps: ToolRouteDeps): v
       if (request.validationError) {
         throw await deps.toolCalls.recordRejected(
           caller,
-          toBriefcaseError(request.validationError as FastifyError).error,
+          refusedCall(toBriefcaseError(request.validationError as FastifyError).error),
+          request.body,
         );
       }
       const { waitMs, channel, ref, progress, ...call } = request.body as BodyOf<typeof callTool>;

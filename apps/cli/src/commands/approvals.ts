@@ -45,11 +45,14 @@ export function registerApprovals(program: Command, act: ActionFactory): void {
     .argument('<id>', 'approval id')
     .action(
       act(async (ctx, [id]) => {
-        const approval = await ctx.client().approve(id ?? '');
-        return reply(ctx, { approval }, () =>
+        const decided = await ctx.client().approve(id ?? '');
+        const { approval } = decided;
+        return reply(ctx, decided, () =>
           ctx.io.out(
             `approved ${inlineSafe(approval.id)} (${inlineSafe(approval.tool)}): ${inlineSafe(String(approval.summary))}\n` +
-              'the agent can now retry the same call once.\n',
+              (decided.callWaiting
+                ? 'the waiting call runs now and uses this approval.\n'
+                : 'no call is waiting for it: the agent can repeat the same call once.\n'),
           ),
         );
       }),
@@ -62,10 +65,14 @@ export function registerApprovals(program: Command, act: ActionFactory): void {
     .option('--reason <text>', 'why, shown to whoever retries')
     .action(
       act<{ reason?: string }>(async (ctx, [id], options) => {
-        const approval = await ctx.client().deny(id ?? '', options.reason);
-        return reply(ctx, { approval }, () =>
+        const decided = await ctx.client().deny(id ?? '', options.reason);
+        const { approval } = decided;
+        return reply(ctx, decided, () =>
           ctx.io.out(
-            `denied ${inlineSafe(approval.id)} (${inlineSafe(approval.tool)}): ${inlineSafe(String(approval.summary))}\n`,
+            `denied ${inlineSafe(approval.id)} (${inlineSafe(approval.tool)}): ${inlineSafe(String(approval.summary))}\n` +
+              (decided.callWaiting
+                ? 'the waiting call is refused now.\n'
+                : `if the agent repeats the same call before ${inlineSafe(String(approval.expiresAt))}, it is refused.\n`),
           ),
         );
       }),

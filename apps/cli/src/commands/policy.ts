@@ -3,7 +3,7 @@ import { ERROR_CATALOG } from '@briefcase/core';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
 import { UsageError } from '../errors.js';
-import { inlineSafe, shellQuote, terminalSafe } from '../output.js';
+import { inlineSafe, shellQuote } from '../output.js';
 import { reply, replyVerdict } from '../reply.js';
 
 const MAX_POLICY_BYTES = 1024 * 1024;
@@ -37,12 +37,16 @@ export function registerPolicy(program: Command, act: ActionFactory): void {
     .action(
       act(async (ctx) => {
         const view = await ctx.client().getPolicy();
+        // Loaded here only: @briefcase/policy brings Cedar's wasm, which no other command needs.
+        const { policyTextForDisplay } = await import('@briefcase/policy');
         return reply(ctx, view, () => {
           const count = Array.isArray(view.policyIds) ? view.policyIds.length : 0;
           ctx.io.err(
             `# policy ${inlineSafe(String(view.hash))}, updated ${inlineSafe(String(view.updatedAt))}, ${count} ${count === 1 ? 'policy' : 'policies'}\n`,
           );
-          ctx.io.out(terminalSafe(view.text.endsWith('\n') ? view.text : `${view.text}\n`));
+          // Not terminalSafe: its `\u202e` is not Cedar, and the shown text must validate as is.
+          const shown = policyTextForDisplay(String(view.text));
+          ctx.io.out(shown.endsWith('\n') ? shown : `${shown}\n`);
         });
       }),
     );

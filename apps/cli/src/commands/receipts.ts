@@ -12,6 +12,9 @@ import { parseIntegerFlag } from '../parse.js';
 import { readPinnedKey, verifyReceiptExport } from '../receipt-file.js';
 import { formatFields, type ListView, reply, replyList, replyVerdict } from '../reply.js';
 
+/** What a row that cannot be read shows in the KIND column. */
+const UNREADABLE = 'UNREADABLE (corrupted)';
+
 interface ListOptions {
   limit?: string;
   before?: string;
@@ -58,7 +61,23 @@ export function registerReceipts(program: Command, act: ActionFactory): void {
           query.before = parseIntegerFlag('--before', options.before, 0, Number.MAX_SAFE_INTEGER);
         }
         if (options.kind !== undefined) query.kind = options.kind;
-        return replyList(ctx, await ctx.client().listReceipts(query), RECEIPT_LIST);
+        const page = await ctx.client().listReceiptPage(query);
+        if (page.unreadable.length === 0) return replyList(ctx, page.receipts, RECEIPT_LIST);
+        // Rows that cannot be read are shown where they are, marked, and the exit says the chain is broken.
+        reply(ctx, page, () => {
+          const rows: Receipt[] = [
+            ...page.receipts,
+            ...page.unreadable.map(
+              ({ seq }) => ({ seq, ts: '', kind: UNREADABLE, hash: '' }) as unknown as Receipt,
+            ),
+          ].sort((a, b) => b.seq - a.seq);
+          replyList({ ...ctx, json: false }, rows, RECEIPT_LIST);
+          for (const row of page.unreadable) {
+            ctx.io.err(`warning: ${inlineSafe(row.reason)}: the receipt chain is broken there\n`);
+          }
+          ctx.io.err('hint: run `briefcase receipts verify` for the first broken link.\n');
+        });
+        return EXIT.chainBroken;
       }),
     );
 

@@ -1,3 +1,4 @@
+import type { StatusView } from '@briefcase/client';
 import { type RecordedGateway, readGatewayRuntime } from '@briefcase/gateway';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
@@ -41,6 +42,7 @@ export function registerStatus(program: Command, act: ActionFactory): void {
               ['policy hash', status.policyHash],
               ['durability', status.durability],
               ['receipts', `${plural(Number(receipts.count), 'receipt')}${head}`],
+              ...(receipts.chain ? [['receipt chain', chainText(receipts.chain)] as [string, string]] : []),
               ['approvals', `${status.approvalsPending} pending`],
               ...(status.keyCustody
                 ? [
@@ -67,4 +69,10 @@ export function registerStatus(program: Command, act: ActionFactory): void {
         });
       }),
     );
+}
+
+/** The chain's health in one line: intact as far as checked, or where it breaks and what that stops. */
+function chainText(chain: NonNullable<StatusView['receipts']['chain']>): string {
+  if (chain.ok) return `intact (checked through #${chain.checkedThrough})`;
+  return `BROKEN at #${chain.brokenAt}${chain.callsRefused ? ', tool calls refused' : ''} (BRIEFCASE_ON_BROKEN_CHAIN=${chain.onBroken})`;
 }

@@ -1,6 +1,6 @@
 import { type BriefcaseClient, DaemonUnavailableError, type ToolView } from '@briefcase/client';
 import type { Approval } from '@briefcase/core';
-import { BriefcaseError, isBriefcaseError } from '@briefcase/core';
+import { BriefcaseError, DENIAL_CATALOG, isBriefcaseError } from '@briefcase/core';
 import type { Command } from 'commander';
 import type { ActionFactory } from '../action.js';
 import type { CommandContext } from '../context.js';
@@ -64,6 +64,13 @@ export function registerTools(program: Command, act: ActionFactory): void {
         try {
           response = await client.callTool(call);
         } catch (error) {
+          if (isBadApprovalId(error)) {
+            // The tool's arguments are fine; the hint about its input schema would send the person astray.
+            ctx.errorContext.hints = {
+              ...ctx.errorContext.hints,
+              invalid_args: DENIAL_CATALOG.approval.hint,
+            };
+          }
           if (
             !options.wait ||
             !isBriefcaseError(error) ||
@@ -151,13 +158,25 @@ async function waitForApproval(ctx: CommandContext, id: string, timeoutMs: numbe
       throw new BriefcaseError(
         'denied',
         `approval ${id} was denied${decided.denyReason ? `: ${decided.denyReason}` : ''}`,
+        { details: { deniedBy: 'person' } },
       );
     case 'expired':
-      throw new BriefcaseError('denied', `approval ${id} expired before anyone decided`);
+      throw new BriefcaseError('denied', `approval ${id} expired before anyone decided`, {
+        details: { deniedBy: 'approval' },
+      });
     default:
       throw new BriefcaseError(
         'approval_required',
         `approval ${id} was already used by another call (state ${decided.state}); run the call again`,
       );
   }
+}
+
+/** An `invalid_args` that is about `--approval` (not an approval id), not about the tool's arguments. */
+function isBadApprovalId(error: unknown): boolean {
+  if (!isBriefcaseError(error) || error.code !== 'invalid_args') return false;
+  const errors = (error.details as { errors?: unknown } | null | undefined)?.errors;
+  return (
+    Array.isArray(errors) && errors.some((e) => (e as { path?: unknown } | null)?.path === '/approvalId')
+  );
 }

@@ -10,6 +10,18 @@ const oneApproval = {
   ...errorResponses(400, 401, 403, 404, 409),
 };
 
+/** A decision's answer: the approval, and whether an agent's call was held waiting for it. */
+const decidedApproval = {
+  200: Type.Object({
+    approval: Ref(Approval),
+    callWaiting: Type.Boolean({
+      description:
+        "True when an agent's call was held waiting for this decision: it resumes now (and, once approved, uses the approval itself). False when no call was waiting: after an approval the agent must repeat the same call once; after a denial, repeating it is refused.",
+    }),
+  }),
+  ...errorResponses(400, 401, 403, 404, 409),
+};
+
 /** What happened to an approval, as pushed on the approval stream. */
 export const APPROVAL_EVENT_TYPES = ['created', 'approved', 'denied', 'expired', 'consumed'] as const;
 
@@ -52,7 +64,7 @@ export const approveApproval = defineRoute('POST', '/v1/approvals/:id/approve', 
   summary: 'Approve a pending request (single use, bound to the exact tool and arguments)',
   params: approvalParams,
   body: OptionalBody(Type.Object({}, { additionalProperties: false })),
-  response: oneApproval,
+  response: decidedApproval,
 });
 
 export const denyApproval = defineRoute('POST', '/v1/approvals/:id/deny', {
@@ -61,5 +73,5 @@ export const denyApproval = defineRoute('POST', '/v1/approvals/:id/deny', {
   body: OptionalBody(
     Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
   ),
-  response: oneApproval,
+  response: decidedApproval,
 });

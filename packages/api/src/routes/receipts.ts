@@ -1,11 +1,35 @@
 import { defineRoute, errorResponses } from '../route.js';
-import { Nullable, OptionalBody, Ref } from '../schema-kit.js';
+import { Nullable, OptionalBody, Ref, StringEnum } from '../schema-kit.js';
 import { Receipt } from '../shared.js';
 import { Type } from '../type.js';
 import { PublicJwk } from './keys.js';
 
 /** A chain head: the seq and hash of the newest receipt. */
 export const ChainHead = Type.Object({ seq: Type.Integer(), hash: Type.String() });
+
+/** A stored row that cannot be read as a receipt. */
+export const UnreadableReceipt = Type.Object({ seq: Type.Integer(), reason: Type.String() });
+
+/** What the daemon does when its receipt chain is broken (`BRIEFCASE_ON_BROKEN_CHAIN`). */
+export const ON_BROKEN_CHAIN = ['refuse-calls', 'warn', 'refuse-start'] as const;
+
+/** The receipt chain's health as the daemon last checked it. */
+export const ChainHealth = Type.Object(
+  {
+    ok: Type.Boolean(),
+    checkedThrough: Type.Integer({ description: 'seq of the newest receipt checked' }),
+    brokenAt: Nullable(Type.Integer({ description: 'seq of the first receipt that does not check out' })),
+    reason: Nullable(Type.String()),
+    onBroken: StringEnum(ON_BROKEN_CHAIN),
+    callsRefused: Type.Boolean({
+      description: 'True while tool calls are refused because the chain is broken.',
+    }),
+  },
+  {
+    description:
+      'Checked in full at startup, then for what was appended since on every status request; a full `POST /v1/receipts/verify` or an unreadable row in a listing that finds a break updates it too.',
+  },
+);
 
 export const listReceipts = defineRoute('GET', '/v1/receipts', {
   summary: 'List receipts, newest first',
@@ -15,7 +39,15 @@ export const listReceipts = defineRoute('GET', '/v1/receipts', {
     kind: Type.Optional(Type.String({ maxLength: 64 })),
   }),
   response: {
-    200: Type.Object({ receipts: Type.Array(Ref(Receipt)) }),
+    200: Type.Object({
+      receipts: Type.Array(Ref(Receipt)),
+      unreadable: Type.Optional(
+        Type.Array(UnreadableReceipt, {
+          description:
+            'Rows of this page that cannot be read as receipts (corrupted), newest first. They are left out of `receipts` so the rest can still be listed; the chain is broken there (see `POST /v1/receipts/verify`).',
+        }),
+      ),
+    }),
     ...errorResponses(400, 401, 403),
   },
 });

@@ -1,6 +1,7 @@
 import { defineRoute, errorResponses } from '../route.js';
 import { Nullable } from '../schema-kit.js';
 import { Type } from '../type.js';
+import { ChainHealth } from './receipts.js';
 
 /** `GET /v1/status`: how the daemon runs. Diagnostic members may be added, so others are allowed. */
 export const DaemonStatus = Type.Object(
@@ -23,6 +24,7 @@ export const DaemonStatus = Type.Object(
       count: Type.Integer(),
       headSeq: Nullable(Type.Integer()),
       headHash: Nullable(Type.String()),
+      chain: Type.Optional(ChainHealth),
     }),
     approvalsPending: Type.Integer(),
     keyCustody: Type.Optional(

@@ -9,15 +9,17 @@ import {
 } from '@briefcase/api';
 import { type DaemonHttp, pathSegment, unexpected } from '../daemon-http.js';
 import { eventData, readEventStream } from '../event-stream.js';
-import type { Approval, ApprovalListState, ApprovalWatchEvent } from '../types.js';
+import type { Approval, ApprovalDecision, ApprovalListState, ApprovalWatchEvent } from '../types.js';
 import type { RequestOptions } from './options.js';
 
 /** What a person decides: list, look at, approve or deny requests, and follow them as they change. */
 export interface ApprovalMethods {
   listApprovals(state?: ApprovalListState, options?: RequestOptions): Promise<Approval[]>;
   getApproval(id: string, options?: RequestOptions): Promise<Approval>;
-  approve(id: string, options?: RequestOptions): Promise<Approval>;
-  deny(id: string, reason?: string, options?: RequestOptions): Promise<Approval>;
+  /** Approves a pending request; says whether a held call resumes with it (`callWaiting`). */
+  approve(id: string, options?: RequestOptions): Promise<ApprovalDecision>;
+  /** Denies a pending request; says whether a held call was waiting and is now refused (`callWaiting`). */
+  deny(id: string, reason?: string, options?: RequestOptions): Promise<ApprovalDecision>;
   /**
    * Streams approval events (a snapshot first) to `onEvent`, awaiting it before reading further.
    * Resolves when `signal` aborts or the daemon ends the stream.
@@ -49,13 +51,13 @@ export function approvalMethods(http: DaemonHttp): ApprovalMethods {
 
     async approve(id, opts = {}) {
       const path = `${approvalPath(id)}/approve`;
-      return (await http.json({ method: 'POST', path, body: {}, signal: opts.signal }, approved)).approval;
+      return await http.json({ method: 'POST', path, body: {}, signal: opts.signal }, approved);
     },
 
     async deny(id, reason, opts = {}) {
       const path = `${approvalPath(id)}/deny`;
       const body = reason === undefined ? {} : { reason };
-      return (await http.json({ method: 'POST', path, body, signal: opts.signal }, denied)).approval;
+      return await http.json({ method: 'POST', path, body, signal: opts.signal }, denied);
     },
 
     async watchApprovals(onEvent, signal) {

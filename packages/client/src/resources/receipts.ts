@@ -6,6 +6,7 @@ import { mapTransportError } from '../transport.js';
 import type {
   ListReceiptsOptions,
   ReceiptHeadView,
+  ReceiptPage,
   ReceiptVerification,
   Receipt as ReceiptView,
 } from '../types.js';
@@ -14,6 +15,11 @@ import type { ExportReceiptsOptions, RequestOptions } from './options.js';
 /** The receipt chain: list, verify, the signed head, and the export. */
 export interface ReceiptMethods {
   listReceipts(options?: ListReceiptsOptions & RequestOptions): Promise<ReceiptView[]>;
+  /**
+   * Like {@link ReceiptMethods.listReceipts}, with the rows of the page that could not be read
+   * (corrupted: the chain is broken there) named in `unreadable` instead of hidden.
+   */
+  listReceiptPage(options?: ListReceiptsOptions & RequestOptions): Promise<ReceiptPage>;
   /**
    * Walks the chain. With `expectedHead` (a `{seq, hash}` recorded earlier) it also detects that
    * receipts after that point were deleted, which a hash chain alone cannot show.
@@ -38,6 +44,17 @@ const head = compileCheck(receiptHead.schema.response[200]);
 const receipt = compileCheck(Receipt);
 
 export function receiptMethods(http: DaemonHttp): ReceiptMethods {
+  /** One page of `GET /v1/receipts`, checked against the contract. */
+  function listPage(opts: ListReceiptsOptions & RequestOptions) {
+    const query = new URLSearchParams();
+    if (opts.limit !== undefined) query.set('limit', String(opts.limit));
+    if (opts.before !== undefined) query.set('before', String(opts.before));
+    if (opts.kind !== undefined) query.set('kind', opts.kind);
+    const qs = query.toString();
+    const path = qs === '' ? '/v1/receipts' : `/v1/receipts?${qs}`;
+    return http.json({ method: 'GET', path, signal: opts.signal }, list);
+  }
+
   /** Each line of the export with its parsed receipt, checked against the contract. */
   async function* exportLines(
     opts: ExportReceiptsOptions,
@@ -75,13 +92,12 @@ export function receiptMethods(http: DaemonHttp): ReceiptMethods {
 
   return {
     async listReceipts(opts = {}) {
-      const query = new URLSearchParams();
-      if (opts.limit !== undefined) query.set('limit', String(opts.limit));
-      if (opts.before !== undefined) query.set('before', String(opts.before));
-      if (opts.kind !== undefined) query.set('kind', opts.kind);
-      const qs = query.toString();
-      const path = qs === '' ? '/v1/receipts' : `/v1/receipts?${qs}`;
-      return (await http.json({ method: 'GET', path, signal: opts.signal }, list)).receipts;
+      return (await listPage(opts)).receipts;
+    },
+
+    async listReceiptPage(opts = {}) {
+      const page = await listPage(opts);
+      return { receipts: page.receipts, unreadable: page.unreadable ?? [] };
     },
 
     verifyReceipts: (opts = {}) =>

@@ -1,4 +1,4 @@
-import { BriefcaseError, MAX_APPROVAL_ID_LENGTH, MAX_TOOL_NAME_LENGTH } from '@briefcase/core';
+import { BriefcaseError, isRecord, MAX_APPROVAL_ID_LENGTH, MAX_TOOL_NAME_LENGTH } from '@briefcase/core';
 import type { CompiledPolicy } from '@briefcase/policy';
 import { getTracer, withSpan } from '@briefcase/telemetry';
 import type { ApprovalStore } from '../../db/approvals.js';
@@ -14,6 +14,14 @@ import { validateArgs } from '../../pipeline/validate.js';
 import type { ToolRegistry } from '../../tools/registry.js';
 import type { Action, Caller, Enforced, EnforceOptions } from '../action.js';
 import type { Kernel } from '../enforce.js';
+import { approvalIdDigest } from '../receipt-values.js';
+import type { ReceiptFields } from '../receipt-writer.js';
+
+/**
+ * Said for an approval id that is not one (wrong type, too long). Not a denial, so nothing about the
+ * policy: what is wrong, and that the call works without it.
+ */
+export const BAD_APPROVAL_ID_MESSAGE = `approvalId must be the id of an approval (a string of at most ${MAX_APPROVAL_ID_LENGTH} characters); repeat the call without it to ask for a new approval.`;
 
 const tracer = getTracer('briefcased.kernel');
 
@@ -36,21 +44,30 @@ export interface ToolCallRequest {
 }
 
 /** The receipt fields of a tool call before its tool is known. */
-const toolCallFields = (tool: unknown) => ({
+const toolCallFields = (tool: unknown): ReceiptFields => ({
   tool: typeof tool === 'string' ? tool.slice(0, MAX_TOOL_NAME_LENGTH) : '',
   source: { kind: 'unknown' },
   argsHash: null,
   argsBytes: 0,
 });
 
-/** A tool call rejected before it could be read (malformed JSON, oversized body): for its receipt. */
-export const unreadableToolCall = (): Action => ({
-  kind: 'tool_call',
-  fields: toolCallFields(''),
-  prepare: () => {
-    throw new BriefcaseError('invalid_args', 'The request is malformed.');
-  },
-});
+/**
+ * A tool call rejected before the kernel could take it (malformed JSON, oversized body, a body the
+ * contract refuses): for its receipt. From a body that parsed, the receipt still keeps what can be
+ * kept safely: the tool name (bounded) and a digest of any approval id it named.
+ */
+export const rejectedToolCall = (body?: unknown): Action => {
+  const request = isRecord(body) ? body : {};
+  const fields = toolCallFields(request.tool);
+  if (request.approvalId !== undefined) fields.approvalIdGiven = approvalIdDigest(request.approvalId);
+  return {
+    kind: 'tool_call',
+    fields,
+    prepare: () => {
+      throw new BriefcaseError('invalid_args', 'The request is malformed.');
+    },
+  };
+};
 
 /**
  * A tool call as a kernel action: lookup and validation prepare it; the decision is the budget,
@@ -74,7 +91,10 @@ export function toolCallAction(deps: ToolCallDeps, request: ToolCallRequest, cal
         approvalId !== undefined &&
         (typeof approvalId !== 'string' || approvalId.length > MAX_APPROVAL_ID_LENGTH)
       ) {
-        throw new BriefcaseError('invalid_args', 'approvalId must be the id string of an approval.');
+        fields.approvalIdGiven = approvalIdDigest(approvalId);
+        throw new BriefcaseError('invalid_args', BAD_APPROVAL_ID_MESSAGE, {
+          details: { errors: [{ path: '/approvalId', message: 'not an approval id' }] },
+        });
       }
       return {
         decide: ({ nowMs, reservedMicroUsd }) =>
@@ -125,9 +145,12 @@ export function createToolCalls(kernel: Kernel, deps: ToolCallDeps) {
       const source = fields.source as CallResult['provenance']['source'];
       return { result: value, provenance: { tool: String(fields.tool), source, ...enforced } };
     },
-    /** Records a call that never got as far as a parsed request (malformed JSON, oversized body). */
-    recordRejected: (caller: Caller, error: BriefcaseError) =>
-      kernel.recordRejected(unreadableToolCall(), caller, error),
+    /**
+     * Records a call the kernel never took: malformed JSON or an oversized body (no `body`), or a
+     * parsed `body` the contract refused (its tool name and approval id digest are kept).
+     */
+    recordRejected: (caller: Caller, error: BriefcaseError, body?: unknown) =>
+      kernel.recordRejected(rejectedToolCall(body), caller, error),
   };
 }
 

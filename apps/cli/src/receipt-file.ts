@@ -109,6 +109,17 @@ export async function verifyReceiptExport(
     };
   }
   const receipts = entries.slice(0, -1);
+  const hole = receipts.find((entry) => isRecord(entry) && isRecord(entry.unreadable));
+  if (hole !== undefined) {
+    const seq = Number((hole as { unreadable: { seq?: unknown } }).unreadable.seq);
+    return {
+      ok: false,
+      problem: 'chain',
+      message: `receipt chain broken at receipt ${seq}: the row was corrupted in the log when it was exported`,
+      count: receipts.indexOf(hole),
+      brokenAt: seq,
+    };
+  }
 
   const chain = verifyReceipts(receipts, options.expectedHead ? { expectedHead: options.expectedHead } : {});
   if (!chain.ok) {

@@ -3,7 +3,7 @@
  * daemon`, then what `receipts list`, `status`, tool calls and a restart make of it, per
  * BRIEFCASE_ON_BROKEN_CHAIN. Build first: `npx tsc -b apps/cli`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -110,6 +110,31 @@ describe('a corrupt receipt row', () => {
     const human = await run(dataDir, 'tools', 'call', 'echo', '--args', '{"text":"after"}');
     expect(human.stderr).toMatch(/^error\[denied\]: The receipt log is damaged/);
     expect(human.stderr).toMatch(/^hint: The receipt chain is broken/m);
+  });
+
+  it('is a marked hole in `receipts export`, which carries every other receipt; verify --file names it', async () => {
+    const file = join(dataDir, 'export.ndjson');
+    const exported = await run(dataDir, 'receipts', 'export', '--out', file);
+    expect(exported.code, exported.stderr).toBe(0);
+    const lines = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines[1]).toEqual({ unreadable: { seq: 2, reason: 'receipt 2 is corrupted and cannot be read' } });
+    const seqs = lines.filter((line) => typeof line.seq === 'number').map((line) => line.seq);
+    expect(seqs[0]).toBe(1);
+    expect(seqs).toContain(3);
+    expect(seqs).not.toContain(2);
+    expect(typeof lines.at(-1).signedHead).toBe('string');
+
+    const head = await runJson<{ key: unknown }>(dataDir, 'receipts', 'head');
+    const keyFile = join(dataDir, 'receipts-key.jwk');
+    await writeFile(keyFile, JSON.stringify(head.body.key));
+    const verified = await run(dataDir, 'receipts', 'verify', '--file', file, '--key', `@${keyFile}`);
+    expect(verified.code).toBe(15);
+    expect(verified.stdout + verified.stderr).toMatch(
+      /broken at receipt 2: the row was corrupted in the log when it was exported/,
+    );
   });
 
   it('is found at startup: logged, refused calls, and refuse-start or warn as configured', async () => {

@@ -51,6 +51,7 @@ export { getPolicy, PolicyProblem, setPolicy, validatePolicy } from './routes/po
 export {
   ChainHead,
   ChainHealth,
+  ExportLine,
   exportReceipts,
   listReceipts,
   ON_BROKEN_CHAIN,

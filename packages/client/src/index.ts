@@ -56,6 +56,7 @@ export type {
   PolicyView,
   PublicJwkView,
   Receipt,
+  ReceiptExportEntry,
   ReceiptHeadView,
   ReceiptPage,
   ReceiptVerification,

@@ -83,6 +83,8 @@ export interface ReceiptPage {
   /** Rows left out of `receipts` because they cannot be read: the chain is broken there. */
   unreadable: { seq: number; reason: string }[];
 }
+/** One entry of the export: a receipt, or the marker of a row that could not be read. */
+export type ReceiptExportEntry = Receipt | { unreadable: { seq: number; reason: string } };
 /** `POST /v1/receipts/verify`. */
 export type ReceiptVerification = ResponseOf<typeof verifyReceipts, 200>;
 /** A public key as a JWK (RFC 7517). */

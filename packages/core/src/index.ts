@@ -12,6 +12,7 @@ export {
   isBriefcaseError,
   isErrorCode,
 } from './errors.js';
+export { KEY_ALGORITHMS, KEY_PURPOSES, type KeyAlgorithm, type KeyPurpose } from './key-kinds.js';
 export {
   DEFAULT_MCP_TIMEOUT_MS,
   MAX_APPROVAL_ID_LENGTH,

@@ -1,10 +1,10 @@
 import { createPublicKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { BriefcaseError } from '@briefcase/core';
+import { BriefcaseError, KEY_ALGORITHMS } from '@briefcase/core';
 import { calculateJwkThumbprint } from 'jose';
 import { KEY_PURPOSES, type KeyAlgorithm, type KeyPurpose, type PublicJwk } from './types.js';
 
-/** Every supported algorithm, as data. */
-export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['EdDSA', 'ES256'];
+/** Every supported algorithm, as data (defined in `@briefcase/core`, shared with the wire contract). */
+export { KEY_ALGORITHMS };
 
 /** The algorithm a key store uses when the caller names none. */
 export const DEFAULT_KEY_ALGORITHM: KeyAlgorithm = 'EdDSA';

@@ -4,14 +4,9 @@
  * material.
  */
 
-/** What a key is for. One active key per purpose; rotated keys stay listed until deleted. */
-export type KeyPurpose = 'dpop' | 'receipts' | 'identity';
+import type { KeyAlgorithm, KeyPurpose } from '@briefcase/core';
 
-/** Every purpose, as data. */
-export const KEY_PURPOSES: readonly KeyPurpose[] = ['dpop', 'receipts', 'identity'];
-
-/** JOSE algorithm names (RFC 7518 / RFC 8037) of the supported key types. */
-export type KeyAlgorithm = 'EdDSA' | 'ES256';
+export { KEY_PURPOSES, type KeyAlgorithm, type KeyPurpose } from '@briefcase/core';
 
 /** Where the private half lives. Only `software` exists today; it is reported as a warning. */
 export type KeyBackend = 'software';

@@ -53,6 +53,11 @@ export interface ReceiptLog {
    */
   iterate(opts?: { fromSeq?: number }): IterableIterator<Receipt>;
   /**
+   * Like {@link ReceiptLog.iterate}, but a row that cannot be read is yielded as `{ unreadable }`
+   * instead of ending the walk, so an export carries everything else and says where the hole is.
+   */
+  iterateReadable(opts?: { fromSeq?: number }): IterableIterator<Receipt | { unreadable: UnreadableReceipt }>;
+  /**
    * Walks the whole chain from seq 1 and reports the first missing, edited, reordered or inserted
    * receipt. Garbage rows are reported, never thrown. Deleting the newest receipts leaves a
    * consistent shorter chain: that is detected only against `expectedHead`, a head recorded earlier.
@@ -177,11 +182,7 @@ export function openReceiptLog(db: Database.Database): ReceiptLog {
       for (const row of listRows(opts)) {
         const receipt = readRow(row);
         if (receipt !== undefined) receipts.push(receipt);
-        else
-          unreadable.push({
-            seq: Number(row[0]),
-            reason: `receipt ${String(row[0])} is corrupted and cannot be read`,
-          });
+        else unreadable.push(unreadableRow(row));
       }
       return { receipts, unreadable };
     },
@@ -194,6 +195,12 @@ export function openReceiptLog(db: Database.Database): ReceiptLog {
       // A statement can run only one query at a time; a second concurrent iteration gets its own.
       const stmt = iterateStmt.busy ? prepare(iterateSql) : iterateStmt;
       return mapRows(stmt.iterate(fromSeq));
+    },
+    iterateReadable(opts = {}) {
+      const fromSeq = opts.fromSeq ?? 1;
+      if (!Number.isSafeInteger(fromSeq)) throw new TypeError('fromSeq must be an integer');
+      const stmt = iterateStmt.busy ? prepare(iterateSql) : iterateStmt;
+      return mapReadableRows(stmt.iterate(fromSeq));
     },
     verify(opts = {}) {
       // The first page has no lower bound, so rows with seq <= 0 (inserted by hand) are reported.
@@ -208,6 +215,19 @@ export function openReceiptLog(db: Database.Database): ReceiptLog {
 
 function* mapRows(rows: IterableIterator<Row>): IterableIterator<Receipt> {
   for (const row of rows) yield rowToReceipt(row);
+}
+
+function* mapReadableRows(
+  rows: IterableIterator<Row>,
+): IterableIterator<Receipt | { unreadable: UnreadableReceipt }> {
+  for (const row of rows) {
+    const receipt = readRow(row);
+    yield receipt ?? { unreadable: unreadableRow(row) };
+  }
+}
+
+function unreadableRow(row: Row): UnreadableReceipt {
+  return { seq: Number(row[0]), reason: `receipt ${String(row[0])} is corrupted and cannot be read` };
 }
 
 function pageSize(limit: number | undefined): number {

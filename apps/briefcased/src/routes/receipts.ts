@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { exportReceipts, listReceipts, receiptHead, verifyReceipts } from '@briefcase/api';
 import type { KeyStore } from '@briefcase/keys';
-import type { ReceiptLog } from '@briefcase/receipts';
+import type { Receipt, ReceiptLog, UnreadableReceipt } from '@briefcase/receipts';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { ChainHealth } from '../chain-health.js';
@@ -82,13 +82,16 @@ export function registerReceiptRoutes(app: FastifyInstance, deps: ReceiptRouteDe
         for (;;) {
           const page: string[] = [];
           let done = false;
-          for (const receipt of deps.receipts.iterate({ fromSeq })) {
-            if (receipt.seq > lastSeq) {
+          // A corrupted row becomes an `{"unreadable": {seq, reason}}` line: the export carries
+          // every other receipt, and its verification names the hole instead of a truncated file.
+          for (const entry of deps.receipts.iterateReadable({ fromSeq })) {
+            const seq = isReceipt(entry) ? entry.seq : entry.unreadable.seq;
+            if (seq > lastSeq) {
               done = true;
               break;
             }
-            page.push(`${JSON.stringify(receipt)}\n`);
-            fromSeq = receipt.seq + 1;
+            page.push(`${JSON.stringify(entry)}\n`);
+            fromSeq = seq + 1;
             if (page.length === EXPORT_PAGE) break;
           }
           if (page.length > 0) yield page.join('');
@@ -98,4 +101,9 @@ export function registerReceiptRoutes(app: FastifyInstance, deps: ReceiptRouteDe
       return reply.type('application/x-ndjson').send(Readable.from(lines));
     },
   );
+}
+
+/** A readable receipt (it has its hash), not the marker of a corrupted row. */
+function isReceipt(entry: Receipt | { unreadable: UnreadableReceipt }): entry is Receipt {
+  return typeof (entry as { hash?: unknown }).hash === 'string';
 }

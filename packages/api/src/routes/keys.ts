@@ -1,11 +1,9 @@
+import { KEY_ALGORITHMS, KEY_PURPOSES } from '@briefcase/core';
 import { defineRoute, errorResponses } from '../route.js';
 import { OptionalBody, StringEnum } from '../schema-kit.js';
 import { Type } from '../type.js';
 
-/** What a key in custody is for. */
-export const KEY_PURPOSES = ['dpop', 'receipts', 'identity'] as const;
-/** JOSE algorithms (RFC 7518 / RFC 8037) of the keys the daemon makes. */
-export const KEY_ALGORITHMS = ['EdDSA', 'ES256'] as const;
+export { KEY_ALGORITHMS, KEY_PURPOSES };
 
 /** A public JWK (only the RFC 7638 members). */
 export const PublicJwk = Type.Object(

@@ -1,5 +1,5 @@
 import { defineRoute, errorResponses } from '../route.js';
-import { Nullable, OptionalBody, Ref, StringEnum } from '../schema-kit.js';
+import { Nullable, OneOf, OptionalBody, Ref, StringEnum } from '../schema-kit.js';
 import { Receipt } from '../shared.js';
 import { Type } from '../type.js';
 import { PublicJwk } from './keys.js';
@@ -9,6 +9,15 @@ export const ChainHead = Type.Object({ seq: Type.Integer(), hash: Type.String() 
 
 /** A stored row that cannot be read as a receipt. */
 export const UnreadableReceipt = Type.Object({ seq: Type.Integer(), reason: Type.String() });
+
+/**
+ * One line of `GET /v1/receipts/export`: a receipt, or, in place of a stored row that cannot be read,
+ * `{"unreadable": {seq, reason}}` (the chain is broken there; the export still carries the rest).
+ */
+export const ExportLine = OneOf([
+  Receipt,
+  Type.Object({ unreadable: UnreadableReceipt }, { additionalProperties: false }),
+]);
 
 /** What the daemon does when its receipt chain is broken (`BRIEFCASE_ON_BROKEN_CHAIN`). */
 export const ON_BROKEN_CHAIN = ['refuse-calls', 'warn', 'refuse-start'] as const;
@@ -105,7 +114,7 @@ export const receiptHead = defineRoute('GET', '/v1/receipts/head', {
 export const exportReceipts = defineRoute('GET', '/v1/receipts/export', {
   summary: 'Every receipt, oldest first, as NDJSON (one receipt per line)',
   description:
-    'With `through`, only receipts up to that seq: pass the seq of a signed head to export exactly the receipts it covers.',
+    'With `through`, only receipts up to that seq: pass the seq of a signed head to export exactly the receipts it covers. A stored row that cannot be read is exported as `{"unreadable": {"seq", "reason"}}` in its place (see ExportLine).',
   produces: ['application/x-ndjson'],
   querystring: Type.Object({ through: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
   response: {

@@ -1,10 +1,11 @@
-import { compileCheck, listReceipts, Receipt, receiptHead, verifyReceipts } from '@briefcase/api';
+import { compileCheck, ExportLine, listReceipts, receiptHead, verifyReceipts } from '@briefcase/api';
 import { BriefcaseError } from '@briefcase/core';
 import { type DaemonHttp, unexpected } from '../daemon-http.js';
 import { createLineSplitter } from '../lines.js';
 import { mapTransportError } from '../transport.js';
 import type {
   ListReceiptsOptions,
+  ReceiptExportEntry,
   ReceiptHeadView,
   ReceiptPage,
   ReceiptVerification,
@@ -27,9 +28,12 @@ export interface ReceiptMethods {
   verifyReceipts(
     options?: RequestOptions & { expectedHead?: { seq: number; hash: string } },
   ): Promise<ReceiptVerification>;
-  /** All receipts (up to seq `through`, when given), ascending seq, parsed one NDJSON line at a time. */
-  exportReceipts(options?: ExportReceiptsOptions): AsyncIterable<ReceiptView>;
-  /** The export's raw NDJSON lines (each checked to be a receipt object), byte-for-byte as sent. */
+  /**
+   * All receipts (up to seq `through`, when given), ascending seq, parsed one NDJSON line at a time;
+   * a stored row that cannot be read comes as `{ unreadable: {seq, reason} }` in its place.
+   */
+  exportReceipts(options?: ExportReceiptsOptions): AsyncIterable<ReceiptExportEntry>;
+  /** The export's raw NDJSON lines (each checked against the contract), byte-for-byte as sent. */
   exportReceiptLines(options?: ExportReceiptsOptions): AsyncIterable<string>;
   /**
    * The chain head signed with the receipts key (created on first use) and the public key that
@@ -41,7 +45,7 @@ export interface ReceiptMethods {
 const list = compileCheck(listReceipts.schema.response[200]);
 const verification = compileCheck(verifyReceipts.schema.response[200]);
 const head = compileCheck(receiptHead.schema.response[200]);
-const receipt = compileCheck(Receipt);
+const exportLine = compileCheck(ExportLine);
 
 export function receiptMethods(http: DaemonHttp): ReceiptMethods {
   /** One page of `GET /v1/receipts`, checked against the contract. */
@@ -58,7 +62,7 @@ export function receiptMethods(http: DaemonHttp): ReceiptMethods {
   /** Each line of the export with its parsed receipt, checked against the contract. */
   async function* exportLines(
     opts: ExportReceiptsOptions,
-  ): AsyncGenerator<{ line: string; receipt: ReceiptView }> {
+  ): AsyncGenerator<{ line: string; entry: ReceiptExportEntry }> {
     if (opts.through !== undefined && (!Number.isSafeInteger(opts.through) || opts.through < 0)) {
       throw new BriefcaseError('invalid_args', 'through must be a non-negative integer');
     }
@@ -74,8 +78,10 @@ export function receiptMethods(http: DaemonHttp): ReceiptMethods {
       } catch {
         throw unexpected(route, 'a line is not JSON');
       }
-      if (!receipt(parsed)) throw unexpected(route, `a line is not a receipt: ${receipt.firstError(parsed)}`);
-      return { line, receipt: parsed };
+      if (!exportLine(parsed)) {
+        throw unexpected(route, `a line is not a receipt: ${exportLine.firstError(parsed)}`);
+      }
+      return { line, entry: parsed as ReceiptExportEntry };
     };
     try {
       for await (const chunk of res) {
@@ -112,7 +118,7 @@ export function receiptMethods(http: DaemonHttp): ReceiptMethods {
       ),
 
     async *exportReceipts(opts = {}) {
-      for await (const { receipt } of exportLines(opts)) yield receipt;
+      for await (const { entry } of exportLines(opts)) yield entry;
     },
 
     async *exportReceiptLines(opts = {}) {

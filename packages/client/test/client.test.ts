@@ -13,7 +13,6 @@ import {
   createClient,
   DaemonUnavailableError,
   isDaemonUnavailableError,
-  type Receipt,
   type ReceiptExportEntry,
 } from '@briefcase/client';
 import { BriefcaseError } from '@briefcase/core';

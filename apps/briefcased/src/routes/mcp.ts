@@ -11,6 +11,7 @@ import {
   reviewMcpServer,
   startMcpLogin,
 } from '@briefcase/api';
+import { type ClientSigningAlg, parseClientPrivateKey } from '@briefcase/oauth';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { AdminLedger } from '../kernel/admin.js';
@@ -34,6 +35,10 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
     },
     async (request, reply) => {
       const body = (request.body ?? {}) as {
+        grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer';
+        privateKey?: string;
+        signingAlg?: ClientSigningAlg;
+        assertion?: string;
         clientId?: string;
         clientSecret?: string;
         scope?: string;
@@ -50,6 +55,12 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
           : {}),
       };
       const login = await deps.mcp.login((request.params as { name: string }).name, {
+        ...(body.grant !== undefined ? { grant: body.grant } : {}),
+        // Checked here, so a key that is no key fails before any request; the key is never echoed.
+        ...(body.privateKey !== undefined
+          ? { privateKey: parseClientPrivateKey(body.privateKey, body.signingAlg) }
+          : {}),
+        ...(body.assertion !== undefined ? { assertion: body.assertion } : {}),
         ...(body.clientId !== undefined ? { clientId: body.clientId } : {}),
         ...(body.clientSecret !== undefined ? { clientSecret: body.clientSecret } : {}),
         ...(body.scope !== undefined ? { scope: body.scope } : {}),

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { McpAuthView, McpLogin, McpLoginInput, McpServerView } from '@briefcase/client';
 import { ERROR_CATALOG, isBriefcaseError, isErrorCode, isRecord } from '@briefcase/core';
@@ -17,6 +18,10 @@ const EXPIRY_GRACE_MS = 60_000;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 interface LoginOptions {
+  grant?: string;
+  privateKeyFile?: string;
+  signingAlg?: string;
+  assertionFile?: string;
   clientId?: string;
   clientSecretEnv?: string;
   scope?: string;
@@ -61,6 +66,11 @@ function authOf(server: McpServerView): McpAuthView & { needsLogin: boolean } {
     bearerReason: text(auth.bearerReason),
     expiresAt: text(auth.expiresAt),
     clientSource: text(auth.clientSource),
+    ...(auth.grant === 'authorization_code' ||
+    auth.grant === 'client_credentials' ||
+    auth.grant === 'jwt_bearer'
+      ? { grant: auth.grant }
+      : {}),
     quirks: quirksOf(auth.quirks),
     // Without a stored grant, the server's own 401 is what says a sign-in is needed. With one, the
     // grant's state decides: a rejected token already turned it to oauth_required, and the live flag
@@ -127,6 +137,13 @@ function tokenText(auth: McpAuthView): string {
   return 'unknown';
 }
 
+const GRANT_TEXT: Record<string, string> = {
+  authorization_code: 'authorization code (a person signed in)',
+  client_credentials: 'client credentials (no person; briefcased repeats it when the token expires)',
+  jwt_bearer:
+    'JWT bearer assertion (no person; briefcased presents the stored assertion again when the token expires)',
+};
+
 const CLIENT_SOURCES: Record<string, string> = {
   preregistered: 'pre-registered (--client-id)',
   metadata_document: 'client ID metadata document',
@@ -167,6 +184,7 @@ export function authRows(ctx: CommandContext, server: McpServerView): unknown[][
         '  client',
         auth.clientSource === null ? 'unknown' : (CLIENT_SOURCES[auth.clientSource] ?? auth.clientSource),
       ],
+      ...(auth.grant !== undefined ? [['  grant', GRANT_TEXT[auth.grant] ?? auth.grant]] : []),
       ...(quirkFlags(auth.quirks).length > 0 ? [['  quirks', quirkFlags(auth.quirks).join(' ')]] : []),
     ];
   }
@@ -249,6 +267,8 @@ function loginHint(reason: string | undefined): string | undefined {
     case 'metadata_invalid':
     case 'redirect':
       return 'The authorization server metadata is unusable. If the server only supports OpenID Connect discovery and its RFC 8414 URL misbehaves, try --oidc-only.';
+    case 'invalid_client_key':
+      return 'The --private-key-file must hold a P-256 (ES256), Ed25519 (EdDSA) or RSA 2048+ (RS256) private key in PEM, matching --signing-alg when given.';
     case 'insecure_url':
       return 'Every OAuth URL must be https (plain http only on 127.0.0.1 or ::1, not `localhost`).';
     case 'network_error':
@@ -274,8 +294,93 @@ function clientSecretFrom(name: string, env: NodeJS.ProcessEnv): string {
   return value;
 }
 
+/** `--grant` values and what the daemon calls them. */
+const GRANTS: Record<string, NonNullable<McpLoginInput['grant']>> = {
+  authorization_code: 'authorization_code',
+  client_credentials: 'client_credentials',
+  'jwt-bearer': 'jwt_bearer',
+  jwt_bearer: 'jwt_bearer',
+};
+const SIGNING_ALGS = ['ES256', 'EdDSA', 'RS256'] as const;
+
+/**
+ * A secret read from a file a person names (a private key, an assertion): trimmed of surrounding
+ * whitespace. Neither the content nor any part of it is ever printed; only the option and path.
+ */
+function secretFile(option: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new UsageError(
+      `${option} ${path}: cannot read the file (${typeof code === 'string' ? code : 'error'})`,
+    );
+  }
+  const value = text.trim();
+  if (value === '') throw new UsageError(`${option} ${path}: the file is empty`);
+  if (value.length > 16384) throw new UsageError(`${option} ${path}: the file is larger than 16 KiB`);
+  return value;
+}
+
+/** The machine grant members of a login (`--grant client_credentials | jwt-bearer`). */
+function grantInput(options: LoginOptions): Partial<McpLoginInput> {
+  const grant = options.grant === undefined ? 'authorization_code' : GRANTS[options.grant];
+  if (grant === undefined) {
+    throw new UsageError('--grant takes authorization_code, client_credentials or jwt-bearer');
+  }
+  const input: Partial<McpLoginInput> = grant === 'authorization_code' ? {} : { grant };
+  if (options.signingAlg !== undefined && !(SIGNING_ALGS as readonly string[]).includes(options.signingAlg)) {
+    throw new UsageError(`--signing-alg takes ${SIGNING_ALGS.join(', ')}`);
+  }
+  if (grant === 'authorization_code') {
+    for (const [flag, given] of [
+      ['--private-key-file', options.privateKeyFile],
+      ['--assertion-file', options.assertionFile],
+      ['--signing-alg', options.signingAlg],
+    ] as const) {
+      if (given !== undefined)
+        throw new UsageError(`${flag} only applies with --grant client_credentials or jwt-bearer`);
+    }
+    return input;
+  }
+  if (options.clientId === undefined) {
+    throw new UsageError(
+      `--grant ${options.grant} needs --client-id (a client registered with the authorization server)`,
+    );
+  }
+  if (options.clientMetadataUrl !== undefined) {
+    throw new UsageError(`--client-metadata-url does not apply with --grant ${options.grant}`);
+  }
+  if (grant === 'client_credentials') {
+    if (options.assertionFile !== undefined)
+      throw new UsageError('--assertion-file only applies with --grant jwt-bearer');
+    if ((options.privateKeyFile === undefined) === (options.clientSecretEnv === undefined)) {
+      throw new UsageError(
+        '--grant client_credentials needs exactly one of --client-secret-env VAR and --private-key-file FILE',
+      );
+    }
+  } else if (options.assertionFile === undefined) {
+    throw new UsageError(
+      '--grant jwt-bearer needs --assertion-file FILE (the JWT, e.g. a workload identity token)',
+    );
+  } else {
+    input.assertion = secretFile('--assertion-file', options.assertionFile);
+  }
+  if (options.privateKeyFile !== undefined) {
+    if (options.clientSecretEnv !== undefined)
+      throw new UsageError('give --private-key-file or --client-secret-env, not both');
+    input.privateKey = secretFile('--private-key-file', options.privateKeyFile);
+    if (options.signingAlg !== undefined)
+      input.signingAlg = options.signingAlg as (typeof SIGNING_ALGS)[number];
+  } else if (options.signingAlg !== undefined) {
+    throw new UsageError('--signing-alg only applies with --private-key-file');
+  }
+  return input;
+}
+
 function loginInput(ctx: CommandContext, options: LoginOptions): McpLoginInput {
-  const input: McpLoginInput = {};
+  const input: McpLoginInput = { ...grantInput(options) };
   if (options.clientId !== undefined) {
     if (options.clientId.trim() === '') throw new UsageError('--client-id must not be empty');
     input.clientId = options.clientId;
@@ -446,6 +551,22 @@ export function registerMcpAuth(
     .option(
       '--client-metadata-url <url>',
       "where you host this client's metadata document (`briefcase mcp client-metadata`), used as the client id when the server supports it",
+    )
+    .option(
+      '--grant <grant>',
+      'authorization_code (default, a person in a browser), or a grant with no person: client_credentials (with --client-secret-env or --private-key-file), jwt-bearer (with --assertion-file)',
+    )
+    .option(
+      '--private-key-file <file>',
+      "PEM private key of the client, for client_credentials with private_key_jwt (RFC 7523); sent to briefcased's secret store, never shown",
+    )
+    .option(
+      '--signing-alg <alg>',
+      "the private key's algorithm: ES256, EdDSA or RS256 (default: from the key)",
+    )
+    .option(
+      '--assertion-file <file>',
+      "a file holding the JWT for --grant jwt-bearer (e.g. a workload identity token); sent to briefcased's secret store, never shown",
     )
     .option('--no-browser', 'only print the URL; do not open a browser')
     .option('--omit-resource', 'quirk: do not send the RFC 8707 resource parameter (e.g. Microsoft Entra ID)')

@@ -7,7 +7,7 @@ import {
   None,
   processDynamicClientRegistrationResponse,
 } from 'oauth4webapi';
-import { type ClientPrivateKey, privateKeyJwtAuthentication } from './client-key.js';
+import { type ClientPrivateKey, pemSecretParts, privateKeyJwtAuthentication } from './client-key.js';
 import { OAuthError, safeDescription, safeErrorCode } from './errors.js';
 import { assertSecureUrl, type HttpOptions, oauthHttpOptions } from './http.js';
 
@@ -345,4 +345,12 @@ export function clientAuthentication(identity: ClientIdentity): ClientAuth {
     default:
       return None();
   }
+}
+
+/** Everything secret about `identity`, for {@link safeDescription} to remove from server text. */
+export function clientSecretsOf(identity: ClientIdentity): string[] {
+  return [
+    ...(identity.clientSecret !== undefined ? [identity.clientSecret] : []),
+    ...(identity.privateKey ? pemSecretParts(identity.privateKey.pem) : []),
+  ];
 }

@@ -71,3 +71,15 @@ export function privateKeyJwtAuthentication(key: ClientPrivateKey): ClientAuth {
     await auth(as, client, body, headers);
   };
 }
+
+/**
+ * The strings of a PEM key a hostile server could echo back in an `error_description`: the whole
+ * PEM, its base64 body, and each body line. {@link safeDescription} removes them all.
+ */
+export function pemSecretParts(pem: string): string[] {
+  const lines = pem
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('-----'));
+  return [pem, lines.join(''), ...lines];
+}

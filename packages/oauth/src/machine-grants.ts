@@ -5,7 +5,7 @@ import {
   processGenericTokenEndpointResponse,
   type TokenEndpointRequestOptions,
 } from 'oauth4webapi';
-import { clientAuthentication, toOauthClient } from './client-identity.js';
+import { clientAuthentication, clientSecretsOf, toOauthClient } from './client-identity.js';
 import { OAuthError } from './errors.js';
 import {
   sendWithDpopRetry,
@@ -48,7 +48,7 @@ export async function requestMachineGrant(
   request: MachineGrantRequest,
 ): Promise<TokenSet> {
   const client = toOauthClient(ctx.client);
-  const secrets = [ctx.client.clientSecret, request.assertion, ctx.client.privateKey?.pem];
+  const secrets = [...clientSecretsOf(ctx.client), request.assertion];
   if (request.grant === 'jwt_bearer' && !request.assertion) {
     throw new OAuthError('invalid_args', 'login_required', 'The JWT bearer grant needs an assertion.');
   }

@@ -11,7 +11,12 @@ import {
   type TokenEndpointResponse,
   WWWAuthenticateChallengeError,
 } from 'oauth4webapi';
-import { type ClientIdentity, clientAuthentication, toOauthClient } from './client-identity.js';
+import {
+  type ClientIdentity,
+  clientAuthentication,
+  clientSecretsOf,
+  toOauthClient,
+} from './client-identity.js';
 import { createDpopProver, type DpopProver, isUseDpopNonceResponse } from './dpop.js';
 import { isOAuthFailure, OAuthError, safeDescription, safeErrorCode } from './errors.js';
 import { type HttpOptions, oauthHttpOptions } from './http.js';
@@ -183,7 +188,7 @@ export async function exchangeAuthorizationCode(
   const secrets = [
     callbackParameters.get('code') ?? undefined,
     request.codeVerifier,
-    ctx.client.clientSecret,
+    ...clientSecretsOf(ctx.client),
   ];
   try {
     const response = await sendWithDpopRetry(ctx, String(ctx.as.token_endpoint), (options) =>
@@ -219,7 +224,7 @@ export async function refreshTokenSet(ctx: TokenEndpointContext, current: TokenS
     );
   }
   const client = toOauthClient(ctx.client);
-  const secrets = [refreshToken, current.accessToken, ctx.client.clientSecret];
+  const secrets = [refreshToken, current.accessToken, ...clientSecretsOf(ctx.client)];
   try {
     const response = await sendWithDpopRetry(ctx, String(ctx.as.token_endpoint), (options) =>
       refreshTokenGrantRequest(ctx.as, client, clientAuthentication(ctx.client), refreshToken, options),

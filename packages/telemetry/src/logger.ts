@@ -23,6 +23,8 @@ export const SECRET_LOG_KEYS: readonly string[] = [
   'client_secret',
   'privateKey',
   'private_key',
+  'assertion',
+  'client_assertion',
   'apiKey',
   'api_key',
   'preimage',

@@ -108,6 +108,8 @@ export interface LoginInput {
   clientId?: string;
   /** Its secret (the CLI reads it from an environment variable, never from the command line). */
   clientSecret?: string;
+  /** Forces how a client with a secret authenticates (default: from the server's metadata). */
+  clientAuth?: 'client_secret_basic' | 'client_secret_post';
   /** Its private key, for `private_key_jwt` (RFC 7523 §2.2; the CLI reads it from a file). */
   privateKey?: ClientPrivateKey;
   /** The JWT the `jwt_bearer` grant presents (the CLI reads it from a file). */
@@ -482,6 +484,9 @@ export function createMcpAuth(deps: McpAuthDeps) {
         clientId: input.clientId,
         ...(input.clientSecret !== undefined ? { clientSecret: input.clientSecret } : {}),
         ...(input.privateKey !== undefined ? { privateKey: input.privateKey } : {}),
+        ...(input.clientAuth !== undefined && input.clientSecret !== undefined
+          ? { tokenEndpointAuthMethod: input.clientAuth }
+          : {}),
       },
     });
     const { signer, binding, dpop } = await bindingFor(as);
@@ -600,6 +605,9 @@ export function createMcpAuth(deps: McpAuthDeps) {
                   preregistered: {
                     clientId: input.clientId,
                     ...(input.clientSecret !== undefined ? { clientSecret: input.clientSecret } : {}),
+                    ...(input.clientAuth !== undefined && input.clientSecret !== undefined
+                      ? { tokenEndpointAuthMethod: input.clientAuth }
+                      : {}),
                   },
                 }
               : {}),

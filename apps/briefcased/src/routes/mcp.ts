@@ -38,6 +38,7 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
         grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer';
         privateKey?: string;
         signingAlg?: ClientSigningAlg;
+        clientAuth?: 'client_secret_basic' | 'client_secret_post';
         assertion?: string;
         clientId?: string;
         clientSecret?: string;
@@ -61,6 +62,7 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
           ? { privateKey: parseClientPrivateKey(body.privateKey, body.signingAlg) }
           : {}),
         ...(body.assertion !== undefined ? { assertion: body.assertion } : {}),
+        ...(body.clientAuth !== undefined ? { clientAuth: body.clientAuth } : {}),
         ...(body.clientId !== undefined ? { clientId: body.clientId } : {}),
         ...(body.clientSecret !== undefined ? { clientSecret: body.clientSecret } : {}),
         ...(body.scope !== undefined ? { scope: body.scope } : {}),

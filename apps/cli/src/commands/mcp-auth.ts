@@ -19,6 +19,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 interface LoginOptions {
   grant?: string;
+  clientAuth?: string;
   privateKeyFile?: string;
   signingAlg?: string;
   assertionFile?: string;
@@ -385,6 +386,15 @@ function loginInput(ctx: CommandContext, options: LoginOptions): McpLoginInput {
     if (options.clientId.trim() === '') throw new UsageError('--client-id must not be empty');
     input.clientId = options.clientId;
   }
+  if (options.clientAuth !== undefined) {
+    if (options.clientAuth !== 'client_secret_basic' && options.clientAuth !== 'client_secret_post') {
+      throw new UsageError('--client-auth takes client_secret_basic or client_secret_post');
+    }
+    if (options.clientSecretEnv === undefined) {
+      throw new UsageError('--client-auth only applies with --client-secret-env (how that secret is sent)');
+    }
+    input.clientAuth = options.clientAuth;
+  }
   if (options.clientSecretEnv !== undefined) {
     if (options.clientId === undefined) {
       throw new UsageError('--client-secret-env only applies with --client-id (the secret of that client)');
@@ -546,6 +556,10 @@ export function registerMcpAuth(
     .option(
       '--client-secret-env <var>',
       "the environment variable holding that client's secret (never pass a secret on the command line)",
+    )
+    .option(
+      '--client-auth <method>',
+      'how the client secret is sent: client_secret_basic or client_secret_post (default: what the authorization server lists, basic first)',
     )
     .option('--scope <scopes>', 'space-separated scopes to ask for (default: what the server names)')
     .option(

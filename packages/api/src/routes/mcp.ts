@@ -127,6 +127,12 @@ export const startMcpLogin = defineRoute('POST', '/v1/mcp/servers/:name/login', 
           }),
         ),
         signingAlg: Type.Optional(StringEnum(['ES256', 'EdDSA', 'RS256'])),
+        clientAuth: Type.Optional(
+          StringEnum(['client_secret_basic', 'client_secret_post'], {
+            description:
+              'how a client with a secret authenticates at the token endpoint (RFC 6749 §2.3.1); default: client_secret_basic when the authorization server lists it, else client_secret_post',
+          }),
+        ),
         assertion: Type.Optional(
           Type.String({
             minLength: 1,

@@ -121,7 +121,9 @@ const CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json
  * know it, with the CLI arguments that sign in with it (secrets go to files or an environment
  * variable, never on the command line): a private key (`private_key_pem`) is a client_credentials
  * client with private_key_jwt; a workload identity token (`valid_jwt`) is for the JWT bearer grant;
- * a client secret is a client_credentials client in the `auth/client-credentials-*` scenarios (the
+ * an identity provider and the person's ID token there (`idp_issuer`, `idp_id_token`) are for
+ * enterprise-managed authorization (SEP-990); a client secret alone is a client_credentials client
+ * in the `auth/client-credentials-*` scenarios (the
  * context alone cannot tell it from an authorization code client's, as in `auth/pre-registration`).
  */
 function machineGrantArgs() {
@@ -131,6 +133,26 @@ function machineGrantArgs() {
     writeFileSync(path, value, { mode: 0o600 });
     return path;
   };
+  if (typeof context.idp_issuer === 'string' && typeof context.idp_id_token === 'string') {
+    // Enterprise-managed authorization (SEP-990): the person's ID token from the company's IdP.
+    const args = [
+      '--grant',
+      'enterprise',
+      '--client-id',
+      context.client_id,
+      '--idp',
+      context.idp_issuer,
+      '--idp-client-id',
+      String(context.idp_client_id),
+      '--id-token-file',
+      secretFile('id-token.jwt', context.idp_id_token),
+    ];
+    if (typeof context.client_secret === 'string') {
+      process.env[SECRET_VAR] = context.client_secret;
+      args.push('--client-secret-env', SECRET_VAR);
+    }
+    return args;
+  }
   if (typeof context.private_key_pem === 'string') {
     return [
       '--grant',

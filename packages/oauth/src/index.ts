@@ -64,6 +64,13 @@ export {
 } from './machine-grants.js';
 export { type FetchWithTokenOptions, fetchWithToken } from './resource-fetch.js';
 export {
+  ID_JAG_TOKEN_TYPE,
+  ID_TOKEN_TYPE,
+  type IdJagRequest,
+  requestIdJag,
+  TOKEN_EXCHANGE_GRANT_TYPE,
+} from './token-exchange.js';
+export {
   chooseTokenBinding,
   createTokenManager,
   exchangeAuthorizationCode,

@@ -13,8 +13,10 @@ import {
   chooseTokenBinding,
   createTokenManager,
   discoverAuthorizationServer,
+  ID_JAG_TOKEN_TYPE,
   JWT_BEARER_GRANT_TYPE,
   parseClientPrivateKey,
+  requestIdJag,
   requestMachineGrant,
   type TokenEndpointContext,
 } from '@briefcase/oauth';
@@ -221,6 +223,51 @@ describe('JWT bearer grant (RFC 7523 §2.1)', () => {
     expect(text).not.toContain(assertion);
     expect(text).not.toContain(SECRET);
     expect(seen).toHaveLength(1); // not retried
+  });
+});
+
+describe('enterprise-managed authorization, step 1: RFC 8693 token exchange for an ID-JAG (SEP-990)', () => {
+  const idToken = 'eyJhbGciOiJFUzI1NiJ9.aWQtdG9rZW4tb2YtYWxpY2U.c2ln';
+  const exchange = () =>
+    requestIdJag({
+      idp: as,
+      idpClient: { clientId: 'idp-client', tokenEndpointAuthMethod: 'none', source: 'preregistered' },
+      idToken,
+      audience: 'https://mcp-as.example',
+      resource: RESOURCE,
+    });
+
+  it('sends the ID token as subject token and asks for an ID-JAG for the MCP authorization server', async () => {
+    answer = () => ({
+      status: 200,
+      body: { access_token: 'the.id.jag', issued_token_type: ID_JAG_TOKEN_TYPE, token_type: 'N_A' },
+    });
+    expect(await exchange()).toBe('the.id.jag');
+    expect(Object.fromEntries(seen[0]?.form ?? [])).toEqual({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      requested_token_type: 'urn:ietf:params:oauth:token-type:id-jag',
+      subject_token: idToken,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+      audience: 'https://mcp-as.example',
+      resource: RESOURCE,
+      client_id: 'idp-client',
+    });
+  });
+
+  it('refuses another issued token type, and a refused ID token is not echoed', async () => {
+    answer = () => ({
+      status: 200,
+      body: {
+        access_token: 'at',
+        issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        token_type: 'Bearer',
+      },
+    });
+    await expect(exchange()).rejects.toMatchObject({ reason: 'protocol_error' });
+    answer = () => ({ status: 400, body: { error: 'invalid_grant', error_description: `bad ${idToken}` } });
+    const error = await exchange().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'oauth_required', reason: 'login_required' });
+    expect(`${(error as Error).message} ${JSON.stringify(error)}`).not.toContain(idToken);
   });
 });
 

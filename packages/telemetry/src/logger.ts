@@ -25,6 +25,7 @@ export const SECRET_LOG_KEYS: readonly string[] = [
   'private_key',
   'assertion',
   'client_assertion',
+  'idToken',
   'apiKey',
   'api_key',
   'preimage',

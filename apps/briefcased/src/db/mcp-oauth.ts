@@ -43,8 +43,11 @@ export interface OAuthRecord {
   updatedAtMs: number;
 }
 
-/** The grant a server's tokens come from (OAuth 2.1 §4.1, §4.2; RFC 7523 §2.1). */
-export type GrantType = 'authorization_code' | 'client_credentials' | 'jwt_bearer';
+/**
+ * The grant a server's tokens come from (OAuth 2.1 §4.1, §4.2; RFC 7523 §2.1; `enterprise`: RFC 8693
+ * token exchange at the identity provider, then RFC 7523 §2.1, SEP-990).
+ */
+export type GrantType = 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise';
 
 interface Row {
   server: string;

@@ -146,7 +146,7 @@ CREATE TABLE mcp_oauth (
     // NULL: a row from before this column, signed in with the authorization code grant.
     sql: `
 ALTER TABLE mcp_oauth ADD COLUMN grant_type TEXT
-  CHECK (grant_type IS NULL OR grant_type IN ('authorization_code','client_credentials','jwt_bearer'));
+  CHECK (grant_type IS NULL OR grant_type IN ('authorization_code','client_credentials','jwt_bearer','enterprise'));
 `,
   },
 ];

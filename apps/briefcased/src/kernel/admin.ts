@@ -48,6 +48,7 @@ const SECRET_MEMBERS = new Set([
   'clientSecret',
   'privateKey',
   'assertion',
+  'idToken',
   'token',
   'password',
   'passphrase',

@@ -22,6 +22,7 @@ import {
   OAuthError,
   parseWwwAuthenticate,
   refreshTokenSet,
+  requestIdJag,
   requestMachineGrant,
   resolveClientIdentity,
   revokeTokenSet,
@@ -39,8 +40,21 @@ import type { ReceiptWriter } from '../kernel/receipt-writer.js';
 
 const tokensId = (server: string) => `mcp.${server}.oauth.tokens`;
 const clientId = (server: string) => `mcp.${server}.oauth.client`;
-/** The assertion of a server signed in with the JWT bearer grant (RFC 7523 §2.1): a secret. */
-const assertionId = (server: string) => `mcp.${server}.oauth.assertion`;
+/** What a machine grant presents again without a person ({@link GrantCredentials}): a secret. */
+const grantId = (server: string) => `mcp.${server}.oauth.grant`;
+
+/** The machine grants the daemon repeats by itself. `enterprise` is SEP-990's two steps. */
+export type DaemonMachineGrant = MachineGrant | 'enterprise';
+
+/**
+ * What a machine grant needs besides the client (whose secret or key is the client identity's):
+ * the JWT bearer grant's assertion; for enterprise-managed authorization, the identity provider
+ * (issuer, this client's id there) and the person's ID token to exchange there.
+ */
+interface GrantCredentials {
+  assertion?: string;
+  enterprise?: { idp: string; idpClientId: string; idToken: string };
+}
 
 /**
  * After a 403 `insufficient_scope`, a new login asks for what was granted plus what the server said
@@ -89,7 +103,7 @@ export function noAuthView(needsLogin: boolean): AuthView {
 }
 
 /** The machine grant a record signs in with, if any. */
-function machineGrantOf(record: OAuthRecord): MachineGrant | undefined {
+function machineGrantOf(record: OAuthRecord): DaemonMachineGrant | undefined {
   return record.grant === 'authorization_code' ? undefined : record.grant;
 }
 
@@ -103,7 +117,7 @@ export interface LoginInput {
    * (`client_credentials`, OAuth 2.1 §4.2; `jwt_bearer`, RFC 7523 §2.1) needs no person: the login
    * finishes before startLogin returns, and the daemon repeats the grant when tokens expire.
    */
-  grant?: 'authorization_code' | MachineGrant;
+  grant?: 'authorization_code' | DaemonMachineGrant;
   /** A client registered out of band. */
   clientId?: string;
   /** Its secret (the CLI reads it from an environment variable, never from the command line). */
@@ -114,6 +128,12 @@ export interface LoginInput {
   privateKey?: ClientPrivateKey;
   /** The JWT the `jwt_bearer` grant presents (the CLI reads it from a file). */
   assertion?: string;
+  /** `enterprise`: the identity provider's issuer URL (OpenID Connect / RFC 8414 discovery). */
+  idp?: string;
+  /** `enterprise`: this client's id at the identity provider (a public client there). */
+  idpClientId?: string;
+  /** `enterprise`: the person's ID token from the identity provider (the CLI reads it from a file). */
+  idToken?: string;
   /** Scopes to ask for; default: what the server's challenge or metadata names. */
   scope?: string;
   /**
@@ -235,32 +255,73 @@ export function createMcpAuth(deps: McpAuthDeps) {
   }
 
   /**
+   * Tokens from a machine grant: `client_credentials` or `jwt_bearer` at the server's authorization
+   * server, or, for `enterprise` (SEP-990), the RFC 8693 token exchange of the ID token at the
+   * identity provider for an ID-JAG, then the JWT bearer grant with it.
+   */
+  async function machineTokens(
+    grant: DaemonMachineGrant,
+    ctx: TokenEndpointContext,
+    scope: string | undefined,
+    credentials: GrantCredentials,
+  ): Promise<TokenSet> {
+    let assertion = credentials.assertion;
+    if (grant === 'enterprise') {
+      const enterprise = credentials.enterprise;
+      if (!enterprise || !ctx.resource) {
+        throw new OAuthError(
+          'oauth_required',
+          'login_required',
+          'The stored ID token is gone; sign in again.',
+        );
+      }
+      const idp = await discoverAuthorizationServer(enterprise.idp);
+      assertion = await requestIdJag({
+        idp,
+        idpClient: {
+          clientId: enterprise.idpClientId,
+          tokenEndpointAuthMethod: 'none',
+          source: 'preregistered',
+        },
+        idToken: enterprise.idToken,
+        audience: ctx.as.issuer,
+        resource: ctx.resource,
+        ...(scope ? { scope } : {}),
+      });
+    }
+    if (grant !== 'client_credentials' && !assertion) {
+      throw new OAuthError(
+        'oauth_required',
+        'login_required',
+        'The stored assertion is gone; sign in again.',
+      );
+    }
+    return requestMachineGrant(ctx, {
+      grant: grant === 'client_credentials' ? 'client_credentials' : 'jwt_bearer',
+      ...(scope ? { scope } : {}),
+      ...(assertion ? { assertion } : {}),
+    });
+  }
+
+  /**
    * A machine grant, repeated with the stored credential when its tokens expire (they usually come
    * without a refresh token, OAuth 2.1 §4.2.3): no person is asked. The JWT bearer grant presents
-   * the stored assertion again; once the authorization server refuses it (expired), a person must
-   * give a fresh one.
+   * the stored assertion again, and `enterprise` exchanges the stored ID token again; once a server
+   * refuses those (expired), a person must give a fresh one.
    */
   async function reacquire(
     record: OAuthRecord,
     ctx: TokenEndpointContext,
-    grant: MachineGrant,
+    grant: DaemonMachineGrant,
   ): Promise<TokenSet> {
-    let assertion: string | undefined;
-    if (grant === 'jwt_bearer') {
-      assertion = (await secrets.get(assertionId(record.server)))?.reveal();
-      if (!assertion) {
-        throw new OAuthError(
-          'oauth_required',
-          'login_required',
-          'The stored assertion is gone; sign in again.',
-        );
-      }
+    const stored = (await secrets.get(grantId(record.server)))?.reveal();
+    let credentials: GrantCredentials = {};
+    try {
+      credentials = stored ? (JSON.parse(stored) as GrantCredentials) : {};
+    } catch {
+      credentials = {};
     }
-    return requestMachineGrant(ctx, {
-      grant,
-      ...(record.scope ? { scope: record.scope } : {}),
-      ...(assertion ? { assertion } : {}),
-    });
+    return machineTokens(grant, ctx, record.scope ?? undefined, credentials);
   }
 
   /** The live OAuth state of an authorized server: discovered once per daemon run. */
@@ -460,7 +521,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
   async function machineLogin(
     server: string,
     input: LoginInput,
-    grant: MachineGrant,
+    grant: DaemonMachineGrant,
     found: { as: AuthorizationServer; indicator: string; quirks: OAuthQuirks; scope?: string },
   ): Promise<LoginView> {
     const { as, indicator, quirks, scope } = found;
@@ -479,6 +540,24 @@ export function createMcpAuth(deps: McpAuthDeps) {
     if (grant === 'jwt_bearer' && !input.assertion) {
       throw new BriefcaseError('invalid_args', 'The jwt_bearer grant needs an assertion.');
     }
+    if (grant === 'enterprise' && (!input.idp || !input.idpClientId || !input.idToken)) {
+      throw new BriefcaseError(
+        'invalid_args',
+        'Enterprise-managed authorization needs the identity provider (idp), its client id and an ID token.',
+      );
+    }
+    const credentials: GrantCredentials = {
+      ...(input.assertion !== undefined ? { assertion: input.assertion } : {}),
+      ...(grant === 'enterprise'
+        ? {
+            enterprise: {
+              idp: input.idp as string,
+              idpClientId: input.idpClientId as string,
+              idToken: input.idToken as string,
+            },
+          }
+        : {}),
+    };
     const client = await resolveClientIdentity(as, {
       preregistered: {
         clientId: input.clientId,
@@ -511,14 +590,15 @@ export function createMcpAuth(deps: McpAuthDeps) {
       return view;
     };
     try {
-      const tokens = await requestMachineGrant(endpointContext(record, as, client, dpop), {
+      const tokens = await machineTokens(
         grant,
-        ...(scope ? { scope } : {}),
-        ...(input.assertion !== undefined ? { assertion: input.assertion } : {}),
-      });
+        endpointContext(record, as, client, dpop),
+        scope,
+        credentials,
+      );
       await secrets.put(clientId(server), JSON.stringify(client));
-      if (input.assertion !== undefined) await secrets.put(assertionId(server), input.assertion);
-      else await secrets.delete(assertionId(server));
+      if (grant === 'client_credentials') await secrets.delete(grantId(server));
+      else await secrets.put(grantId(server), JSON.stringify(credentials));
       await secrets.put(tokensId(server), JSON.stringify(tokens));
       live.delete(server);
       await deps.writer.commit((tx) => {
@@ -810,7 +890,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
     live.delete(server);
     await secrets.delete(tokensId(server));
     await secrets.delete(clientId(server));
-    await secrets.delete(assertionId(server));
+    await secrets.delete(grantId(server));
   }
 
   function view(server: string, needsLogin: boolean): AuthView {

@@ -35,7 +35,10 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
     },
     async (request, reply) => {
       const body = (request.body ?? {}) as {
-        grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer';
+        grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise';
+        idp?: string;
+        idpClientId?: string;
+        idToken?: string;
         privateKey?: string;
         signingAlg?: ClientSigningAlg;
         clientAuth?: 'client_secret_basic' | 'client_secret_post';
@@ -63,6 +66,9 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
           : {}),
         ...(body.assertion !== undefined ? { assertion: body.assertion } : {}),
         ...(body.clientAuth !== undefined ? { clientAuth: body.clientAuth } : {}),
+        ...(body.idp !== undefined ? { idp: body.idp } : {}),
+        ...(body.idpClientId !== undefined ? { idpClientId: body.idpClientId } : {}),
+        ...(body.idToken !== undefined ? { idToken: body.idToken } : {}),
         ...(body.clientId !== undefined ? { clientId: body.clientId } : {}),
         ...(body.clientSecret !== undefined ? { clientSecret: body.clientSecret } : {}),
         ...(body.scope !== undefined ? { scope: body.scope } : {}),

@@ -19,6 +19,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 interface LoginOptions {
   grant?: string;
+  idp?: string;
+  idpClientId?: string;
+  idTokenFile?: string;
   clientAuth?: string;
   privateKeyFile?: string;
   signingAlg?: string;
@@ -69,7 +72,8 @@ function authOf(server: McpServerView): McpAuthView & { needsLogin: boolean } {
     clientSource: text(auth.clientSource),
     ...(auth.grant === 'authorization_code' ||
     auth.grant === 'client_credentials' ||
-    auth.grant === 'jwt_bearer'
+    auth.grant === 'jwt_bearer' ||
+    auth.grant === 'enterprise'
       ? { grant: auth.grant }
       : {}),
     quirks: quirksOf(auth.quirks),
@@ -143,6 +147,8 @@ const GRANT_TEXT: Record<string, string> = {
   client_credentials: 'client credentials (no person; briefcased repeats it when the token expires)',
   jwt_bearer:
     'JWT bearer assertion (no person; briefcased presents the stored assertion again when the token expires)',
+  enterprise:
+    'enterprise-managed (SEP-990: ID token exchanged at the identity provider, then JWT bearer; repeated when the token expires)',
 };
 
 const CLIENT_SOURCES: Record<string, string> = {
@@ -301,6 +307,7 @@ const GRANTS: Record<string, NonNullable<McpLoginInput['grant']>> = {
   client_credentials: 'client_credentials',
   'jwt-bearer': 'jwt_bearer',
   jwt_bearer: 'jwt_bearer',
+  enterprise: 'enterprise',
 };
 const SIGNING_ALGS = ['ES256', 'EdDSA', 'RS256'] as const;
 
@@ -328,7 +335,7 @@ function secretFile(option: string, path: string): string {
 function grantInput(options: LoginOptions): Partial<McpLoginInput> {
   const grant = options.grant === undefined ? 'authorization_code' : GRANTS[options.grant];
   if (grant === undefined) {
-    throw new UsageError('--grant takes authorization_code, client_credentials or jwt-bearer');
+    throw new UsageError('--grant takes authorization_code, client_credentials, jwt-bearer or enterprise');
   }
   const input: Partial<McpLoginInput> = grant === 'authorization_code' ? {} : { grant };
   if (options.signingAlg !== undefined && !(SIGNING_ALGS as readonly string[]).includes(options.signingAlg)) {
@@ -339,9 +346,14 @@ function grantInput(options: LoginOptions): Partial<McpLoginInput> {
       ['--private-key-file', options.privateKeyFile],
       ['--assertion-file', options.assertionFile],
       ['--signing-alg', options.signingAlg],
+      ['--idp', options.idp],
+      ['--idp-client-id', options.idpClientId],
+      ['--id-token-file', options.idTokenFile],
     ] as const) {
       if (given !== undefined)
-        throw new UsageError(`${flag} only applies with --grant client_credentials or jwt-bearer`);
+        throw new UsageError(
+          `${flag} only applies with --grant client_credentials, jwt-bearer or enterprise`,
+        );
     }
     return input;
   }
@@ -353,7 +365,28 @@ function grantInput(options: LoginOptions): Partial<McpLoginInput> {
   if (options.clientMetadataUrl !== undefined) {
     throw new UsageError(`--client-metadata-url does not apply with --grant ${options.grant}`);
   }
-  if (grant === 'client_credentials') {
+  if (grant !== 'enterprise') {
+    for (const [flag, given] of [
+      ['--idp', options.idp],
+      ['--idp-client-id', options.idpClientId],
+      ['--id-token-file', options.idTokenFile],
+    ] as const) {
+      if (given !== undefined) throw new UsageError(`${flag} only applies with --grant enterprise`);
+    }
+  }
+  if (grant === 'enterprise') {
+    if (options.idp === undefined || options.idpClientId === undefined || options.idTokenFile === undefined) {
+      throw new UsageError(
+        '--grant enterprise needs --idp URL, --idp-client-id ID and --id-token-file FILE (and --client-id, with --client-secret-env if the client has a secret)',
+      );
+    }
+    if (options.assertionFile !== undefined || options.privateKeyFile !== undefined) {
+      throw new UsageError('--assertion-file and --private-key-file do not apply with --grant enterprise');
+    }
+    input.idp = options.idp;
+    input.idpClientId = options.idpClientId;
+    input.idToken = secretFile('--id-token-file', options.idTokenFile);
+  } else if (grant === 'client_credentials') {
     if (options.assertionFile !== undefined)
       throw new UsageError('--assertion-file only applies with --grant jwt-bearer');
     if ((options.privateKeyFile === undefined) === (options.clientSecretEnv === undefined)) {
@@ -568,7 +601,7 @@ export function registerMcpAuth(
     )
     .option(
       '--grant <grant>',
-      'authorization_code (default, a person in a browser), or a grant with no person: client_credentials (with --client-secret-env or --private-key-file), jwt-bearer (with --assertion-file)',
+      'authorization_code (default, a person in a browser), or with no browser: client_credentials (with --client-secret-env or --private-key-file), jwt-bearer (with --assertion-file), enterprise (SEP-990, with --idp, --idp-client-id, --id-token-file)',
     )
     .option(
       '--private-key-file <file>',
@@ -581,6 +614,12 @@ export function registerMcpAuth(
     .option(
       '--assertion-file <file>',
       "a file holding the JWT for --grant jwt-bearer (e.g. a workload identity token); sent to briefcased's secret store, never shown",
+    )
+    .option('--idp <url>', 'for --grant enterprise: the issuer URL of your enterprise identity provider')
+    .option('--idp-client-id <id>', "for --grant enterprise: this client's id at the identity provider")
+    .option(
+      '--id-token-file <file>',
+      "for --grant enterprise: a file holding your ID token from the identity provider; sent to briefcased's secret store, never shown",
     )
     .option('--no-browser', 'only print the URL; do not open a browser')
     .option('--omit-resource', 'quirk: do not send the RFC 8707 resource parameter (e.g. Microsoft Entra ID)')

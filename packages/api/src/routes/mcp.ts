@@ -9,7 +9,7 @@ const NAME = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' });
 const serverParams = Type.Object({ name: NAME });
 const loginParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const AUTHORIZATION_STATES = ['none', 'authorized', 'oauth_required'] as const;
-const GRANTS = ['authorization_code', 'client_credentials', 'jwt_bearer'] as const;
+const GRANTS = ['authorization_code', 'client_credentials', 'jwt_bearer', 'enterprise'] as const;
 
 /** One tool of a remote server and where it stands in review. */
 export const McpTool = Type.Object({
@@ -113,7 +113,7 @@ export const startMcpLogin = defineRoute('POST', '/v1/mcp/servers/:name/login', 
         grant: Type.Optional(
           StringEnum(GRANTS, {
             description:
-              'authorization_code (default): a person signs in in a browser. client_credentials (OAuth 2.1 §4.2) and jwt_bearer (RFC 7523 §2.1): no person, no browser; the login finishes before the answer, and the daemon repeats the grant when the tokens expire',
+              'authorization_code (default): a person signs in in a browser. client_credentials (OAuth 2.1 §4.2), jwt_bearer (RFC 7523 §2.1) and enterprise (SEP-990: RFC 8693 token exchange of idToken at idp for an ID-JAG, then jwt_bearer with it): no browser; the login finishes before the answer, and the daemon repeats the grant when the tokens expire',
           }),
         ),
         clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
@@ -127,6 +127,22 @@ export const startMcpLogin = defineRoute('POST', '/v1/mcp/servers/:name/login', 
           }),
         ),
         signingAlg: Type.Optional(StringEnum(['ES256', 'EdDSA', 'RS256'])),
+        idp: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 2048,
+            description: 'grant enterprise: the issuer URL of the enterprise identity provider',
+          }),
+        ),
+        idpClientId: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+        idToken: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 16384,
+            description:
+              "grant enterprise: the person's ID token from the identity provider; kept only in the daemon's secret store, never returned",
+          }),
+        ),
         clientAuth: Type.Optional(
           StringEnum(['client_secret_basic', 'client_secret_post'], {
             description:

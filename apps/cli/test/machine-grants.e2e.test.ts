@@ -182,6 +182,33 @@ describe('briefcase mcp login --grant client_credentials against oidc-provider',
     as.state.accessTokenTtl = 3600;
   });
 
+  it('a refused jwt-bearer grant fails at once, once, and never echoes the assertion', async () => {
+    const assertion = 'eyJhbGciOiJFUzI1NiJ9.d29ya2xvYWQtaWRlbnRpdHk.c2lnbmF0dXJl';
+    const file = join(dataDir, 'workload.jwt');
+    await writeFile(file, `${assertion}\n`, { mode: 0o600 });
+    const tokenRequests = () => as.state.requests.filter((r) => r.startsWith('POST /token')).length;
+    const before = tokenRequests();
+    const result = await cli([
+      'mcp',
+      'login',
+      'secure',
+      '--grant',
+      'jwt-bearer',
+      '--client-id',
+      MACHINE_CLIENT.clientId,
+      '--assertion-file',
+      file,
+    ]);
+    // machine-client must authenticate (client_secret_post): without its secret, invalid_client.
+    expect(result.code).toBe(8); // oauth_required
+    expect(result.stderr).toMatch(/^error\[oauth_required\]: .*\(reason: invalid_client\)$/m);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(assertion);
+    expect(tokenRequests() - before).toBe(1); // not retried, no other grant tried
+    const receipts = await cli(['--json', 'receipts', 'list', '--limit', '5']);
+    expect(receipts.stdout).toContain('"outcome":"failed"');
+    expect(receipts.stdout).not.toContain(assertion);
+  });
+
   it('never printed a token, the client secret or the private key', () => {
     const all = printed.join('\n');
     expect(all).not.toContain(MACHINE_CLIENT.clientSecret);

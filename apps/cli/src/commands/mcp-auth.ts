@@ -117,11 +117,24 @@ function reasonText(reason: string | null): string {
 export function loginCommand(ctx: CommandContext, server: McpServerView): string {
   const base = `${ctx.cli} mcp login ${shellQuote(server.name)}`;
   const auth = authOf(server);
+  // A machine grant signs in again the same way, with its credentials given again (placeholders:
+  // the daemon never hands a credential back).
+  const machine = auth.grant === undefined ? undefined : MACHINE_LOGIN[auth.grant];
+  if (machine !== undefined) return `${base} ${machine}`;
   const needed = missingScope(auth.reason);
   if (needed === undefined) return base;
   const scopes = [...new Set([...(auth.scope ?? '').split(' '), ...needed.split(' ')])].filter(Boolean);
   return `${base} --scope ${shellQuote(scopes.join(' '))}`;
 }
+
+/** The `mcp login` arguments of each machine grant, with placeholders for what the person gives. */
+const MACHINE_LOGIN: Record<string, string> = {
+  client_credentials:
+    '--grant client_credentials --client-id ID (--client-secret-env VAR | --private-key-file FILE)',
+  jwt_bearer: '--grant jwt-bearer --client-id ID --assertion-file FILE',
+  enterprise:
+    '--grant enterprise --client-id ID [--client-secret-env VAR] --idp URL --idp-client-id IDP_ID --id-token-file FILE',
+};
 
 const BEARER_REASONS: Record<string, string> = {
   dpop_not_advertised: 'the authorization server does not advertise DPoP',

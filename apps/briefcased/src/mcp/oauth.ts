@@ -751,6 +751,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
             codeVerifier: request.codeVerifier,
           });
           await secrets.put(tokensId(server.name), JSON.stringify(tokens));
+          await secrets.delete(grantId(server.name)); // a person's grant replaces a machine grant
           live.delete(server.name);
           await deps.writer.commit((tx) => {
             store.save({

@@ -116,7 +116,82 @@ const SECRET_VAR = 'CONFORMANCE_CLIENT_SECRET';
 /** Where the suite's CIMD scenario expects the client's metadata document (its example client's URL). */
 const CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json';
 
+/**
+ * The machine grant the scenario's credentials are for, as a person registering such a client would
+ * know it, with the CLI arguments that sign in with it (secrets go to files or an environment
+ * variable, never on the command line): a private key (`private_key_pem`) is a client_credentials
+ * client with private_key_jwt; a workload identity token (`valid_jwt`) is for the JWT bearer grant;
+ * an identity provider and the person's ID token there (`idp_issuer`, `idp_id_token`) are for
+ * enterprise-managed authorization (SEP-990); a client secret alone is a client_credentials client
+ * in the `auth/client-credentials-*` scenarios (the
+ * context alone cannot tell it from an authorization code client's, as in `auth/pre-registration`).
+ */
+function machineGrantArgs() {
+  if (typeof context.client_id !== 'string') return undefined;
+  const secretFile = (name, value) => {
+    const path = join(dataDir, name);
+    writeFileSync(path, value, { mode: 0o600 });
+    return path;
+  };
+  if (typeof context.idp_issuer === 'string' && typeof context.idp_id_token === 'string') {
+    // Enterprise-managed authorization (SEP-990): the person's ID token from the company's IdP.
+    const args = [
+      '--grant',
+      'enterprise',
+      '--client-id',
+      context.client_id,
+      '--idp',
+      context.idp_issuer,
+      '--idp-client-id',
+      String(context.idp_client_id),
+      '--id-token-file',
+      secretFile('id-token.jwt', context.idp_id_token),
+    ];
+    if (typeof context.client_secret === 'string') {
+      process.env[SECRET_VAR] = context.client_secret;
+      args.push('--client-secret-env', SECRET_VAR);
+    }
+    return args;
+  }
+  if (typeof context.private_key_pem === 'string') {
+    return [
+      '--grant',
+      'client_credentials',
+      '--client-id',
+      context.client_id,
+      '--private-key-file',
+      secretFile('client-key.pem', context.private_key_pem),
+      ...(typeof context.signing_algorithm === 'string' ? ['--signing-alg', context.signing_algorithm] : []),
+    ];
+  }
+  if (typeof context.valid_jwt === 'string') {
+    return [
+      '--grant',
+      'jwt-bearer',
+      '--client-id',
+      context.client_id,
+      '--assertion-file',
+      secretFile('workload.jwt', context.valid_jwt),
+    ];
+  }
+  if (typeof context.client_secret === 'string' && scenario.startsWith('auth/client-credentials-')) {
+    process.env[SECRET_VAR] = context.client_secret;
+    return [
+      '--grant',
+      'client_credentials',
+      '--client-id',
+      context.client_id,
+      '--client-secret-env',
+      SECRET_VAR,
+    ];
+  }
+  return undefined;
+}
+
 async function signIn() {
+  const machine = machineGrantArgs();
+  // No browser and no redirect for a machine grant: the login has finished when the command returns.
+  if (machine) return cli(['mcp', 'login', SERVER, ...machine]);
   let opened = false;
   let browsing = Promise.resolve();
   const args = ['mcp', 'login', SERVER, '--no-browser'];

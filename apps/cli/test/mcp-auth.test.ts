@@ -59,6 +59,43 @@ describe('loginCommand', () => {
   });
 });
 
+describe('loginCommand for a machine grant', () => {
+  const machine = (grant: string) =>
+    server(
+      {
+        state: 'oauth_required',
+        reason: 'login_required',
+        scope: null,
+        issuer: 'https://as.example.com',
+        grant,
+      },
+      'oauth_required',
+    );
+  it('names the grant and the credentials to give again, never a browser sign-in', () => {
+    expect(loginCommand(ctx, machine('client_credentials'))).toBe(
+      'briefcase mcp login secure --grant client_credentials --client-id ID (--client-secret-env VAR | --private-key-file FILE)',
+    );
+    expect(loginCommand(ctx, machine('jwt_bearer'))).toBe(
+      'briefcase mcp login secure --grant jwt-bearer --client-id ID --assertion-file FILE',
+    );
+    expect(loginCommand(ctx, machine('enterprise'))).toMatch(/--grant enterprise .*--id-token-file FILE$/);
+    expect(loginCommand(ctx, machine('authorization_code'))).toBe('briefcase mcp login secure');
+  });
+
+  it('shows the grant among the authorized rows', () => {
+    const rows = authRows(
+      ctx,
+      server({
+        state: 'authorized',
+        issuer: 'https://as.example.com',
+        grant: 'jwt_bearer',
+        tokenType: 'Bearer',
+      }),
+    );
+    expect(rows).toContainEqual(['  grant', expect.stringMatching(/^JWT bearer assertion/)]);
+  });
+});
+
 describe('authRows and authCompact', () => {
   it('fall back to the live 401 flag for a daemon that sends no auth', () => {
     expect(authRows(ctx, server(undefined, 'oauth_required'))[0]).toEqual([

@@ -46,7 +46,10 @@ export const RECEIPT_KINDS = {
     description: 'A server announced changed tool definitions; they are quarantined until reviewed.',
   },
   mcp_review_accepted: { role: 'change', description: 'A person accepted changed tool definitions.' },
-  mcp_login: { role: 'change', description: 'A person signed in to a server (OAuth): issuer, scopes, DPoP.' },
+  mcp_login: {
+    role: 'change',
+    description: 'A sign-in to a server (OAuth): issuer, grant (a person, or a machine grant), scopes, DPoP.',
+  },
   mcp_logout: { role: 'change', description: 'A person signed out of a server; tokens revoked and dropped.' },
   approval_expired: {
     role: 'change',

@@ -134,6 +134,12 @@ export interface McpAuthView {
   expiresAt: string | null;
   /** How the client identified itself: `preregistered`, `metadata_document`, `dynamic_registration`. */
   clientSource: string | null;
+  /**
+   * The grant tokens come from: `authorization_code` (a person signs in), or a machine grant the
+   * daemon repeats by itself (`client_credentials`, `jwt_bearer`, `enterprise`: SEP-990). Absent
+   * from older daemons.
+   */
+  grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise';
   /** Per-server quirks set at login (they stay for later logins until set otherwise). */
   quirks: { omitResource: boolean; oidcOnly: boolean; noDynamicRegistration: boolean };
 }

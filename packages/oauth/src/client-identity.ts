@@ -7,19 +7,30 @@ import {
   None,
   processDynamicClientRegistrationResponse,
 } from 'oauth4webapi';
+import { type ClientPrivateKey, pemSecretParts, privateKeyJwtAuthentication } from './client-key.js';
 import { OAuthError, safeDescription, safeErrorCode } from './errors.js';
 import { assertSecureUrl, type HttpOptions, oauthHttpOptions } from './http.js';
 
 /** Token endpoint client authentication methods this client implements (RFC 7591 §2). */
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+export type TokenEndpointAuthMethod =
+  | 'none'
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  /** RFC 7523 §2.2, OIDC Core §9: a JWT signed with the client's private key (pre-registered only). */
+  | 'private_key_jwt';
 
 /** How the client identity was obtained. */
 export type ClientIdentitySource = 'preregistered' | 'metadata_document' | 'dynamic_registration';
 
-/** Who this client is at one authorization server. `clientSecret` is a secret: never log it. */
+/**
+ * Who this client is at one authorization server. `clientSecret` and `privateKey` are secrets:
+ * never log them.
+ */
 export interface ClientIdentity {
   clientId: string;
   clientSecret?: string;
+  /** The key of a `private_key_jwt` client. */
+  privateKey?: ClientPrivateKey;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   source: ClientIdentitySource;
   /** Unix seconds when the secret expires (RFC 7591 §3.2.1; 0 or absent: never). */
@@ -30,6 +41,8 @@ export interface ClientIdentity {
 export interface PreregisteredClient {
   clientId: string;
   clientSecret?: string;
+  /** Its private key: the client then authenticates with `private_key_jwt` (RFC 7523 §2.2). */
+  privateKey?: ClientPrivateKey;
   /** Forces the method; otherwise it is chosen from the server metadata. */
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
 }
@@ -93,6 +106,14 @@ export async function resolveClientIdentity(
   options: ResolveClientIdentityOptions,
 ): Promise<ClientIdentity> {
   const pre = options.preregistered;
+  if (pre?.privateKey) {
+    return {
+      clientId: pre.clientId,
+      privateKey: pre.privateKey,
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      source: 'preregistered',
+    };
+  }
   if (pre) {
     const method =
       pre.tokenEndpointAuthMethod ?? chooseTokenEndpointAuthMethod(as, pre.clientSecret !== undefined);
@@ -316,7 +337,20 @@ export function clientAuthentication(identity: ClientIdentity): ClientAuth {
       return clientSecretBasic(identity.clientSecret ?? '');
     case 'client_secret_post':
       return ClientSecretPost(identity.clientSecret ?? '');
+    case 'private_key_jwt':
+      if (!identity.privateKey) {
+        throw new OAuthError('invalid_args', 'no_client_identity', 'The method private_key_jwt needs a key.');
+      }
+      return privateKeyJwtAuthentication(identity.privateKey);
     default:
       return None();
   }
+}
+
+/** Everything secret about `identity`, for {@link safeDescription} to remove from server text. */
+export function clientSecretsOf(identity: ClientIdentity): string[] {
+  return [
+    ...(identity.clientSecret !== undefined ? [identity.clientSecret] : []),
+    ...(identity.privateKey ? pemSecretParts(identity.privateKey.pem) : []),
+  ];
 }

@@ -21,6 +21,8 @@ export type OAuthFailureReason =
   | 'no_authorization_server'
   /** The client cannot identify itself (no pre-registration, no CIMD support, no DCR). */
   | 'no_client_identity'
+  /** A client private key given for `private_key_jwt` is unusable (never echoed). */
+  | 'invalid_client_key'
   /** Dynamic Client Registration was refused. */
   | 'registration_failed'
   /** The person refused, or the authorization server returned an error to the redirect URI. */

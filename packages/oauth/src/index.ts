@@ -25,6 +25,13 @@ export {
   toOauthClient,
 } from './client-identity.js';
 export {
+  CLIENT_SIGNING_ALGS,
+  type ClientPrivateKey,
+  type ClientSigningAlg,
+  parseClientPrivateKey,
+  privateKeyJwtAuthentication,
+} from './client-key.js';
+export {
   type DiscoverAuthorizationServerOptions,
   type DiscoverProtectedResourceOptions,
   type DiscoveryMode,
@@ -48,7 +55,21 @@ export {
 } from './dpop.js';
 export { isOAuthFailure, OAuthError, type OAuthFailureReason } from './errors.js';
 export { assertSecureUrl, type HttpOptions } from './http.js';
+export {
+  type GrantType,
+  JWT_BEARER_GRANT_TYPE,
+  type MachineGrant,
+  type MachineGrantRequest,
+  requestMachineGrant,
+} from './machine-grants.js';
 export { type FetchWithTokenOptions, fetchWithToken } from './resource-fetch.js';
+export {
+  ID_JAG_TOKEN_TYPE,
+  ID_TOKEN_TYPE,
+  type IdJagRequest,
+  requestIdJag,
+  TOKEN_EXCHANGE_GRANT_TYPE,
+} from './token-exchange.js';
 export {
   chooseTokenBinding,
   createTokenManager,

@@ -11,9 +11,14 @@ import {
   type TokenEndpointResponse,
   WWWAuthenticateChallengeError,
 } from 'oauth4webapi';
-import { type ClientIdentity, clientAuthentication, toOauthClient } from './client-identity.js';
+import {
+  type ClientIdentity,
+  clientAuthentication,
+  clientSecretsOf,
+  toOauthClient,
+} from './client-identity.js';
 import { createDpopProver, type DpopProver, isUseDpopNonceResponse } from './dpop.js';
-import { OAuthError, safeDescription, safeErrorCode } from './errors.js';
+import { isOAuthFailure, OAuthError, safeDescription, safeErrorCode } from './errors.js';
 import { type HttpOptions, oauthHttpOptions } from './http.js';
 
 /** Tokens of one grant. Access and refresh tokens are secrets: never log them. */
@@ -65,7 +70,7 @@ export interface TokenEndpointContext {
  * Sends a token endpoint request, with a DPoP proof when DPoP is on, and retries it once when the
  * server answers `use_dpop_nonce` (RFC 9449 §8), now carrying the nonce it supplied.
  */
-async function sendWithDpopRetry(
+export async function sendWithDpopRetry(
   ctx: TokenEndpointContext,
   url: string,
   send: (options: TokenEndpointRequestOptions) => Promise<Response>,
@@ -88,7 +93,7 @@ async function sendWithDpopRetry(
 }
 
 /** Maps a token endpoint failure to an OAuthError without echoing any secret. */
-function tokenError(err: unknown, secrets: readonly (string | undefined)[]): OAuthError {
+export function tokenError(err: unknown, secrets: readonly (string | undefined)[]): OAuthError {
   if (err instanceof OAuthError) return err;
   let error: string | undefined;
   let description: string | undefined;
@@ -137,7 +142,12 @@ function tokenError(err: unknown, secrets: readonly (string | undefined)[]): OAu
   );
 }
 
-function toTokenSet(ctx: TokenEndpointContext, res: TokenEndpointResponse, previous?: TokenSet): TokenSet {
+/** The token set of a token endpoint response (internal to this package). */
+export function toTokenSet(
+  ctx: TokenEndpointContext,
+  res: TokenEndpointResponse,
+  previous?: TokenSet,
+): TokenSet {
   let tokenType: TokenSet['tokenType'];
   if (res.token_type === 'dpop') {
     if (!ctx.dpop) {
@@ -178,7 +188,7 @@ export async function exchangeAuthorizationCode(
   const secrets = [
     callbackParameters.get('code') ?? undefined,
     request.codeVerifier,
-    ctx.client.clientSecret,
+    ...clientSecretsOf(ctx.client),
   ];
   try {
     const response = await sendWithDpopRetry(ctx, String(ctx.as.token_endpoint), (options) =>
@@ -214,7 +224,7 @@ export async function refreshTokenSet(ctx: TokenEndpointContext, current: TokenS
     );
   }
   const client = toOauthClient(ctx.client);
-  const secrets = [refreshToken, current.accessToken, ctx.client.clientSecret];
+  const secrets = [refreshToken, current.accessToken, ...clientSecretsOf(ctx.client)];
   try {
     const response = await sendWithDpopRetry(ctx, String(ctx.as.token_endpoint), (options) =>
       refreshTokenGrantRequest(ctx.as, client, clientAuthentication(ctx.client), refreshToken, options),
@@ -277,6 +287,13 @@ export interface TokenManagerOptions {
   save: (tokens: TokenSet) => Promise<void>;
   /** Refreshes, typically `(t) => refreshTokenSet(ctx, t)`. */
   refresh: (current: TokenSet) => Promise<TokenSet>;
+  /**
+   * Obtains a new token set without a person, for machine grants (`client_credentials`, JWT
+   * bearer): used when the tokens expire and there is no refresh token, or the refresh token is
+   * refused (OAuth 2.1 §4.2.3: such grants usually issue none). Typically
+   * `() => requestMachineGrant(ctx, request)`.
+   */
+  reacquire?: () => Promise<TokenSet>;
   /** Clock in milliseconds (default Date.now). */
   now?: () => number;
   /** Refresh this long before `expiresAt` (default 60 s). */
@@ -322,15 +339,27 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     }
     return inflight;
   };
-  const doRefresh = async (current: TokenSet): Promise<TokenSet> => {
+  const renew = async (current: TokenSet): Promise<TokenSet> => {
+    const reacquire = options.reacquire;
     if (current.refreshToken === undefined) {
+      if (reacquire) return reacquire();
       throw new OAuthError(
         'oauth_required',
         'login_required',
         'The access token expired and there is no refresh token.',
       );
     }
-    const next = await options.refresh(current);
+    if (!reacquire) return options.refresh(current);
+    try {
+      return await options.refresh(current);
+    } catch (error) {
+      // A machine grant's refresh token is a convenience: when it is refused, repeat the grant.
+      if (isOAuthFailure(error, 'login_required')) return reacquire();
+      throw error;
+    }
+  };
+  const doRefresh = async (current: TokenSet): Promise<TokenSet> => {
+    const next = await renew(current);
     await options.save(next);
     cached = next;
     return next;

@@ -29,7 +29,8 @@ describe('createLogger redaction', () => {
       expect(REDACTED_LOG_PATHS).toEqual(expect.arrayContaining([key, `*.${key}`, `*.*.${key}`]));
     }
     expect(REDACTED_LOG_PATHS).toContain('req.headers.authorization');
-    expect(SECRET_LOG_KEYS).toHaveLength(17);
+    expect(SECRET_LOG_KEYS).toHaveLength(20);
+    expect(SECRET_LOG_KEYS).toEqual(expect.arrayContaining(['assertion', 'client_assertion', 'idToken']));
   });
 
   it.each(SECRET_LOG_KEYS)('redacts %s at the top level, one and two levels deep', (key) => {

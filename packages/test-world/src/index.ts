@@ -4,6 +4,8 @@
 export {
   CONFIDENTIAL_CLIENT,
   createTestSigner,
+  MACHINE_CLIENT,
+  MACHINE_JWT_CLIENT,
   type ProviderState,
   playBrowser,
   type ResourceServerState,

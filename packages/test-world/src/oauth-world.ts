@@ -7,6 +7,7 @@ import {
   createRemoteJWKSet,
   EmbeddedJWK,
   exportJWK,
+  exportPKCS8,
   generateKeyPair,
   type JWTPayload,
   jwtVerify,
@@ -78,8 +79,19 @@ export interface TestAuthorizationServer extends TrustedIssuer {
   /** Ends a grant at the provider, as an administrator revoking it would. */
   destroyGrant(grantId: string): Promise<void>;
   state: ProviderState;
+  /** PKCS#8 PEM private key (ES256) of {@link MACHINE_JWT_CLIENT}, registered by its public JWK. */
+  machineClientKeyPem: string;
   close(): Promise<void>;
 }
+
+/** A client_credentials client that authenticates with client_secret_post (OAuth 2.1 §4.2). */
+export const MACHINE_CLIENT = {
+  clientId: 'machine-client',
+  clientSecret: 'machine-s3cret-0123456789-abcdef',
+};
+
+/** A client_credentials client that authenticates with private_key_jwt (RFC 7523 §2.2). */
+export const MACHINE_JWT_CLIENT = { clientId: 'machine-jwt-client' };
 
 /** Its id and secret hold characters that Basic authentication must form-encode exactly (RFC 6749 §2.3.1). */
 export const CONFIDENTIAL_CLIENT = {
@@ -102,8 +114,26 @@ export async function startAuthorizationServer(resource: string): Promise<TestAu
     { ...(await exportJWK(ec.privateKey)), kid: 'ec', use: 'sig' },
   ];
   const state: ProviderState = { requireNonce: false, accessTokenTtl: 3600, grants: [], requests: [] };
+  const machineKey = await generateKeyPair('ES256', { extractable: true });
   const provider = new Provider(issuer, {
     clients: [
+      {
+        client_id: MACHINE_CLIENT.clientId,
+        client_secret: MACHINE_CLIENT.clientSecret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_post',
+      },
+      {
+        client_id: MACHINE_JWT_CLIENT.clientId,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'ES256',
+        jwks: { keys: [{ ...(await exportJWK(machineKey.publicKey)), kid: 'machine', use: 'sig' }] },
+      },
       {
         client_id: CONFIDENTIAL_CLIENT.clientId,
         client_secret: CONFIDENTIAL_CLIENT.clientSecret,
@@ -123,6 +153,7 @@ export async function startAuthorizationServer(resource: string): Promise<TestAu
       },
       revocation: { enabled: true },
       introspection: { enabled: true },
+      clientCredentials: { enabled: true },
       devInteractions: { enabled: true },
       registration: { enabled: true },
       resourceIndicators: {
@@ -141,7 +172,14 @@ export async function startAuthorizationServer(resource: string): Promise<TestAu
         },
       },
     },
-    extraTokenClaims: async (_ctx: unknown, token: { grantId?: string }) => ({ gid: token.grantId }),
+    // A client_credentials token has no grant at the provider: its "grant" is the client's own, so
+    // a resource server checking grants accepts it while the client exists.
+    extraTokenClaims: async (
+      _ctx: unknown,
+      token: { grantId?: string; kind?: string; clientId?: string },
+    ) => ({
+      gid: token.grantId ?? (token.kind === 'ClientCredentials' ? `client:${token.clientId}` : undefined),
+    }),
     pkce: { required: () => true },
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
@@ -160,7 +198,9 @@ export async function startAuthorizationServer(resource: string): Promise<TestAu
   return {
     issuer,
     state,
-    grantExists: async (grantId) => (await provider.Grant.find(grantId)) !== undefined,
+    machineClientKeyPem: await exportPKCS8(machineKey.privateKey),
+    grantExists: async (grantId) =>
+      grantId.startsWith('client:') || (await provider.Grant.find(grantId)) !== undefined,
     destroyGrant: async (grantId) => {
       await (await provider.Grant.find(grantId))?.destroy();
     },

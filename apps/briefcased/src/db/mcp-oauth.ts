@@ -35,8 +35,19 @@ export interface OAuthRecord {
   keyId: string | null;
   expiresAtMs: number | null;
   quirks: OAuthQuirks;
+  /**
+   * How tokens are obtained: `authorization_code` needs a person for a new grant; the machine grants
+   * (`client_credentials`, `jwt_bearer`) are repeated by the daemon with the stored credential.
+   */
+  grant: GrantType;
   updatedAtMs: number;
 }
+
+/**
+ * The grant a server's tokens come from (OAuth 2.1 §4.1, §4.2; RFC 7523 §2.1; `enterprise`: RFC 8693
+ * token exchange at the identity provider, then RFC 7523 §2.1, SEP-990).
+ */
+export type GrantType = 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise';
 
 interface Row {
   server: string;
@@ -53,6 +64,7 @@ interface Row {
   key_id: string | null;
   expires_at_ms: number | null;
   quirks_json: string;
+  grant_type: GrantType | null;
   updated_at_ms: number;
 }
 
@@ -86,6 +98,7 @@ const toRecord = (row: Row): OAuthRecord => ({
   keyId: row.key_id,
   expiresAtMs: row.expires_at_ms,
   quirks: quirksOf(row.quirks_json),
+  grant: row.grant_type ?? 'authorization_code',
   updatedAtMs: row.updated_at_ms,
 });
 
@@ -94,13 +107,15 @@ export function createOAuthStore(db: Db) {
   const byServer = db.prepare<[string], Row>('SELECT * FROM mcp_oauth WHERE server = ?');
   const upsert = db.prepare(
     `INSERT INTO mcp_oauth (server, state, reason, issuer, resource, client_id, client_source,
-       token_endpoint_auth_method, scope, token_type, bearer_reason, key_id, expires_at_ms, quirks_json, updated_at_ms)
+       token_endpoint_auth_method, scope, token_type, bearer_reason, key_id, expires_at_ms, quirks_json, grant_type, updated_at_ms)
      VALUES (@server, @state, @reason, @issuer, @resource, @client_id, @client_source,
-       @token_endpoint_auth_method, @scope, @token_type, @bearer_reason, @key_id, @expires_at_ms, @quirks_json, @updated_at_ms)
+       @token_endpoint_auth_method, @scope, @token_type, @bearer_reason, @key_id, @expires_at_ms, @quirks_json,
+       @grant_type, @updated_at_ms)
      ON CONFLICT (server) DO UPDATE SET state = @state, reason = @reason, issuer = @issuer, resource = @resource,
        client_id = @client_id, client_source = @client_source, token_endpoint_auth_method = @token_endpoint_auth_method,
        scope = @scope, token_type = @token_type, bearer_reason = @bearer_reason, key_id = @key_id,
-       expires_at_ms = @expires_at_ms, quirks_json = @quirks_json, updated_at_ms = @updated_at_ms`,
+       expires_at_ms = @expires_at_ms, quirks_json = @quirks_json, grant_type = @grant_type,
+       updated_at_ms = @updated_at_ms`,
   );
   const remove = db.prepare('DELETE FROM mcp_oauth WHERE server = ?');
 
@@ -125,6 +140,7 @@ export function createOAuthStore(db: Db) {
         key_id: record.keyId,
         expires_at_ms: record.expiresAtMs,
         quirks_json: JSON.stringify(record.quirks),
+        grant_type: record.grant,
         updated_at_ms: record.updatedAtMs,
       });
     },
@@ -154,6 +170,7 @@ export function emptyOAuthRecord(server: string, nowMs: number, quirks?: Partial
     keyId: null,
     expiresAtMs: null,
     quirks: { ...NO_QUIRKS, ...quirks },
+    grant: 'authorization_code',
     updatedAtMs: nowMs,
   };
 }

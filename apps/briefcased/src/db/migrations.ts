@@ -140,4 +140,13 @@ CREATE TABLE mcp_oauth (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'the grant a remote MCP server signs in with (machine grants need no person to renew)',
+    // NULL: a row from before this column, signed in with the authorization code grant.
+    sql: `
+ALTER TABLE mcp_oauth ADD COLUMN grant_type TEXT
+  CHECK (grant_type IS NULL OR grant_type IN ('authorization_code','client_credentials','jwt_bearer','enterprise'));
+`,
+  },
 ];

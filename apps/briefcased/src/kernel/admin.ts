@@ -43,7 +43,16 @@ export interface AdminRequest {
 }
 
 /** Body members that carry secrets: their values never enter the input hash, only their presence. */
-const SECRET_MEMBERS = new Set(['env', 'clientSecret', 'token', 'password', 'passphrase']);
+const SECRET_MEMBERS = new Set([
+  'env',
+  'clientSecret',
+  'privateKey',
+  'assertion',
+  'idToken',
+  'token',
+  'password',
+  'passphrase',
+]);
 
 /**
  * SHA-256 over the RFC 8785 form of a request body with secret-bearing members blanked: enough to

@@ -7,6 +7,7 @@ import {
   type AuthorizationServer,
   buildAuthorizationRequest,
   type ClientIdentity,
+  type ClientPrivateKey,
   chooseTokenBinding,
   createTokenManager,
   type DpopProver,
@@ -17,8 +18,12 @@ import {
   fetchWithToken,
   findChallenge,
   isOAuthFailure,
+  type MachineGrant,
+  OAuthError,
   parseWwwAuthenticate,
   refreshTokenSet,
+  requestIdJag,
+  requestMachineGrant,
   resolveClientIdentity,
   revokeTokenSet,
   startLoopbackRedirectListener,
@@ -35,6 +40,21 @@ import type { ReceiptWriter } from '../kernel/receipt-writer.js';
 
 const tokensId = (server: string) => `mcp.${server}.oauth.tokens`;
 const clientId = (server: string) => `mcp.${server}.oauth.client`;
+/** What a machine grant presents again without a person ({@link GrantCredentials}): a secret. */
+const grantId = (server: string) => `mcp.${server}.oauth.grant`;
+
+/** The machine grants the daemon repeats by itself. `enterprise` is SEP-990's two steps. */
+export type DaemonMachineGrant = MachineGrant | 'enterprise';
+
+/**
+ * What a machine grant needs besides the client (whose secret or key is the client identity's):
+ * the JWT bearer grant's assertion; for enterprise-managed authorization, the identity provider
+ * (issuer, this client's id there) and the person's ID token to exchange there.
+ */
+interface GrantCredentials {
+  assertion?: string;
+  enterprise?: { idp: string; idpClientId: string; idToken: string };
+}
 
 /**
  * After a 403 `insufficient_scope`, a new login asks for what was granted plus what the server said
@@ -82,15 +102,38 @@ export function noAuthView(needsLogin: boolean): AuthView {
   };
 }
 
+/** The machine grant a record signs in with, if any. */
+function machineGrantOf(record: OAuthRecord): DaemonMachineGrant | undefined {
+  return record.grant === 'authorization_code' ? undefined : record.grant;
+}
+
 /** How long a login waits for the browser to come back. */
 export const LOGIN_TIMEOUT_MS = 5 * 60_000;
 
 /** What `briefcase mcp login` sends. */
 export interface LoginInput {
+  /**
+   * `authorization_code` (default): a person signs in in a browser. A machine grant
+   * (`client_credentials`, OAuth 2.1 §4.2; `jwt_bearer`, RFC 7523 §2.1) needs no person: the login
+   * finishes before startLogin returns, and the daemon repeats the grant when tokens expire.
+   */
+  grant?: 'authorization_code' | DaemonMachineGrant;
   /** A client registered out of band. */
   clientId?: string;
   /** Its secret (the CLI reads it from an environment variable, never from the command line). */
   clientSecret?: string;
+  /** Forces how a client with a secret authenticates (default: from the server's metadata). */
+  clientAuth?: 'client_secret_basic' | 'client_secret_post';
+  /** Its private key, for `private_key_jwt` (RFC 7523 §2.2; the CLI reads it from a file). */
+  privateKey?: ClientPrivateKey;
+  /** The JWT the `jwt_bearer` grant presents (the CLI reads it from a file). */
+  assertion?: string;
+  /** `enterprise`: the identity provider's issuer URL (OpenID Connect / RFC 8414 discovery). */
+  idp?: string;
+  /** `enterprise`: this client's id at the identity provider (a public client there). */
+  idpClientId?: string;
+  /** `enterprise`: the person's ID token from the identity provider (the CLI reads it from a file). */
+  idToken?: string;
   /** Scopes to ask for; default: what the server's challenge or metadata names. */
   scope?: string;
   /**
@@ -211,6 +254,76 @@ export function createMcpAuth(deps: McpAuthDeps) {
     }
   }
 
+  /**
+   * Tokens from a machine grant: `client_credentials` or `jwt_bearer` at the server's authorization
+   * server, or, for `enterprise` (SEP-990), the RFC 8693 token exchange of the ID token at the
+   * identity provider for an ID-JAG, then the JWT bearer grant with it.
+   */
+  async function machineTokens(
+    grant: DaemonMachineGrant,
+    ctx: TokenEndpointContext,
+    scope: string | undefined,
+    credentials: GrantCredentials,
+  ): Promise<TokenSet> {
+    let assertion = credentials.assertion;
+    if (grant === 'enterprise') {
+      const enterprise = credentials.enterprise;
+      if (!enterprise || !ctx.resource) {
+        throw new OAuthError(
+          'oauth_required',
+          'login_required',
+          'The stored ID token is gone; sign in again.',
+        );
+      }
+      const idp = await discoverAuthorizationServer(enterprise.idp);
+      assertion = await requestIdJag({
+        idp,
+        idpClient: {
+          clientId: enterprise.idpClientId,
+          tokenEndpointAuthMethod: 'none',
+          source: 'preregistered',
+        },
+        idToken: enterprise.idToken,
+        audience: ctx.as.issuer,
+        resource: ctx.resource,
+        ...(scope ? { scope } : {}),
+      });
+    }
+    if (grant !== 'client_credentials' && !assertion) {
+      throw new OAuthError(
+        'oauth_required',
+        'login_required',
+        'The stored assertion is gone; sign in again.',
+      );
+    }
+    return requestMachineGrant(ctx, {
+      grant: grant === 'client_credentials' ? 'client_credentials' : 'jwt_bearer',
+      ...(scope ? { scope } : {}),
+      ...(assertion ? { assertion } : {}),
+    });
+  }
+
+  /**
+   * A machine grant, repeated with the stored credential when its tokens expire (they usually come
+   * without a refresh token, OAuth 2.1 §4.2.3): no person is asked. The JWT bearer grant presents
+   * the stored assertion again, and `enterprise` exchanges the stored ID token again; once a server
+   * refuses those (expired), a person must give a fresh one.
+   */
+  async function reacquire(
+    record: OAuthRecord,
+    ctx: TokenEndpointContext,
+    grant: DaemonMachineGrant,
+  ): Promise<TokenSet> {
+    const stored = (await secrets.get(grantId(record.server)))?.reveal();
+    let credentials: GrantCredentials = {};
+    try {
+      credentials = stored ? (JSON.parse(stored) as GrantCredentials) : {};
+    } catch {
+      credentials = {};
+    }
+    return machineTokens(grant, ctx, record.scope ?? undefined, credentials);
+  }
+
   /** The live OAuth state of an authorized server: discovered once per daemon run. */
   async function liveFor(record: OAuthRecord): Promise<Live> {
     const known = live.get(record.server);
@@ -225,6 +338,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
       if (binding.tokenType === 'DPoP') dpop = binding.dpop;
     }
     const ctx = endpointContext(record, as, client, dpop);
+    const machine = machineGrantOf(record);
     const manager = createTokenManager({
       load: () => loadTokens(record.server),
       save: async (tokens) => {
@@ -235,6 +349,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
         });
       },
       refresh: (current) => refreshTokenSet(ctx, current),
+      ...(machine ? { reacquire: () => reacquire(record, ctx, machine) } : {}),
       now,
     });
     const entry: Live = { as, client, ...(dpop ? { dpop } : {}), manager };
@@ -365,6 +480,167 @@ export function createMcpAuth(deps: McpAuthDeps) {
   }
 
   /**
+   * DPoP when the authorization server advertises it (RFC 9449 §5.1). One DPoP key serves every
+   * server; ES256 is the algorithm authorization servers support most.
+   */
+  async function bindingFor(as: AuthorizationServer): Promise<{
+    signer: Signer | undefined;
+    binding: ReturnType<typeof chooseTokenBinding>;
+    dpop: DpopProver | undefined;
+  }> {
+    const advertised = as.dpop_signing_alg_values_supported ?? [];
+    const signer: Signer | undefined = advertised.length > 0 ? await keys.ensure('dpop', 'ES256') : undefined;
+    const binding: ReturnType<typeof chooseTokenBinding> =
+      advertised.length === 0
+        ? { tokenType: 'Bearer', reason: 'dpop_not_advertised' }
+        : chooseTokenBinding(as, signer);
+    return { signer, binding, dpop: binding.tokenType === 'DPoP' ? binding.dpop : undefined };
+  }
+
+  /** Receipts a sign-in that failed (at the authorization server or the token endpoint). */
+  async function receiptFailedLogin(server: string, e: BriefcaseError, reason: string | undefined) {
+    await deps.writer
+      .record(
+        'admin_change',
+        adminReceipt(
+          { action: 'mcp.login', by: 'local-admin', target: { name: server }, input: null },
+          { outcome: 'failed', errorCode: e.code, ...(reason ? { reason } : {}) },
+        ),
+      )
+      .catch((err: unknown) => deps.log.warn({ err }, 'a failed sign-in could not be receipted'));
+  }
+
+  /**
+   * Signs in without a person, with a machine grant: `client_credentials` (OAuth 2.1 §4.2; the
+   * client authenticates with its secret, `client_secret_basic`/`_post`, or its private key,
+   * `private_key_jwt`, RFC 7523 §2.2) or the JWT bearer grant (RFC 7523 §2.1) with the assertion a
+   * person gave. No browser and no redirect listener: the token request is made here, and the
+   * login returned has already finished. The credential stays in the secret store, so the daemon
+   * repeats the grant when the tokens expire (see {@link reacquire}).
+   */
+  async function machineLogin(
+    server: string,
+    input: LoginInput,
+    grant: DaemonMachineGrant,
+    found: { as: AuthorizationServer; indicator: string; quirks: OAuthQuirks; scope?: string },
+  ): Promise<LoginView> {
+    const { as, indicator, quirks, scope } = found;
+    if (input.clientId === undefined) {
+      throw new BriefcaseError(
+        'invalid_args',
+        `The ${grant} grant needs a pre-registered client (clientId).`,
+      );
+    }
+    if (grant === 'client_credentials' && !input.clientSecret && !input.privateKey) {
+      throw new BriefcaseError(
+        'invalid_args',
+        'The client_credentials grant needs the client secret or private key of the client.',
+      );
+    }
+    if (grant === 'jwt_bearer' && !input.assertion) {
+      throw new BriefcaseError('invalid_args', 'The jwt_bearer grant needs an assertion.');
+    }
+    if (grant === 'enterprise' && (!input.idp || !input.idpClientId || !input.idToken)) {
+      throw new BriefcaseError(
+        'invalid_args',
+        'Enterprise-managed authorization needs the identity provider (idp), its client id and an ID token.',
+      );
+    }
+    const credentials: GrantCredentials = {
+      ...(input.assertion !== undefined ? { assertion: input.assertion } : {}),
+      ...(grant === 'enterprise'
+        ? {
+            enterprise: {
+              idp: input.idp as string,
+              idpClientId: input.idpClientId as string,
+              idToken: input.idToken as string,
+            },
+          }
+        : {}),
+    };
+    const client = await resolveClientIdentity(as, {
+      preregistered: {
+        clientId: input.clientId,
+        ...(input.clientSecret !== undefined ? { clientSecret: input.clientSecret } : {}),
+        ...(input.privateKey !== undefined ? { privateKey: input.privateKey } : {}),
+        ...(input.clientAuth !== undefined && input.clientSecret !== undefined
+          ? { tokenEndpointAuthMethod: input.clientAuth }
+          : {}),
+      },
+    });
+    const { signer, binding, dpop } = await bindingFor(as);
+    const record: OAuthRecord = {
+      ...emptyOAuthRecord(server, now(), quirks),
+      issuer: as.issuer,
+      resource: indicator,
+      clientId: client.clientId,
+      clientSource: client.source,
+      tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+      scope: scope ?? null,
+      tokenType: binding.tokenType,
+      bearerReason: binding.tokenType === 'Bearer' ? binding.reason : null,
+      keyId: dpop && signer ? signer.keyId : null,
+      grant,
+    };
+    const id = randomUUID();
+    const expiresAt = new Date(now() + LOGIN_TIMEOUT_MS).toISOString();
+    const settle = (view: LoginView): LoginView => {
+      logins.set(id, view);
+      setTimeout(() => logins.delete(id), 10 * 60_000).unref();
+      return view;
+    };
+    try {
+      const tokens = await machineTokens(
+        grant,
+        endpointContext(record, as, client, dpop),
+        scope,
+        credentials,
+      );
+      await secrets.put(clientId(server), JSON.stringify(client));
+      if (grant === 'client_credentials') await secrets.delete(grantId(server));
+      else await secrets.put(grantId(server), JSON.stringify(credentials));
+      await secrets.put(tokensId(server), JSON.stringify(tokens));
+      live.delete(server);
+      await deps.writer.commit((tx) => {
+        store.save({
+          ...record,
+          state: 'authorized',
+          reason: null,
+          scope: tokens.scope ?? record.scope,
+          tokenType: tokens.tokenType,
+          expiresAtMs: tokens.expiresAt ?? null,
+          updatedAtMs: now(),
+        });
+        tx.append('mcp_login', {
+          server,
+          issuer: as.issuer,
+          method: tokens.tokenType === 'DPoP' ? 'oauth_dpop' : 'oauth_bearer',
+          grant,
+          clientAuth: client.tokenEndpointAuthMethod,
+          scope: tokens.scope ?? record.scope,
+          clientSource: client.source,
+          by: 'local-admin',
+        });
+      });
+      await deps.onChanged(server);
+      return settle({ id, server, state: 'authorized', expiresAt });
+    } catch (error) {
+      const e = isBriefcaseError(error)
+        ? error
+        : new BriefcaseError('internal_error', 'The login failed unexpectedly; see the daemon log.');
+      const reason = (e.details as { reason?: string } | undefined)?.reason;
+      await receiptFailedLogin(server, e, reason);
+      return settle({
+        id,
+        server,
+        state: 'failed',
+        expiresAt,
+        error: { code: e.code, ...(reason ? { reason } : {}), message: e.message },
+      });
+    }
+  }
+
+  /**
    * Starts a login: discovers the authorization server, identifies the client, and returns the URL
    * a person opens. The daemon waits on a loopback redirect for the browser and finishes by itself.
    */
@@ -385,6 +661,15 @@ export function createMcpAuth(deps: McpAuthDeps) {
     const challenge =
       probed.resourceMetadataUrl || probed.scope ? probed : (challenges.get(server.name) ?? {});
     const { as, indicator, scopesSupported } = await findAuthorizationServer(resource, challenge, quirks);
+    if (input.grant !== undefined && input.grant !== 'authorization_code') {
+      const scope = input.scope ?? challenge.scope ?? scopesSupported?.join(' ');
+      return machineLogin(server.name, input, input.grant, {
+        as,
+        indicator,
+        quirks,
+        ...(scope ? { scope } : {}),
+      });
+    }
     const listener = await startLoopbackRedirectListener({ timeoutMs: LOGIN_TIMEOUT_MS });
     try {
       const stored =
@@ -400,6 +685,9 @@ export function createMcpAuth(deps: McpAuthDeps) {
                   preregistered: {
                     clientId: input.clientId,
                     ...(input.clientSecret !== undefined ? { clientSecret: input.clientSecret } : {}),
+                    ...(input.clientAuth !== undefined && input.clientSecret !== undefined
+                      ? { tokenEndpointAuthMethod: input.clientAuth }
+                      : {}),
                   },
                 }
               : {}),
@@ -415,15 +703,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
           });
       await secrets.put(clientId(server.name), JSON.stringify(client));
 
-      // One DPoP key serves every server; ES256 is the algorithm authorization servers support most.
-      const advertised = as.dpop_signing_alg_values_supported ?? [];
-      const signer: Signer | undefined =
-        advertised.length > 0 ? await keys.ensure('dpop', 'ES256') : undefined;
-      const binding: ReturnType<typeof chooseTokenBinding> =
-        advertised.length === 0
-          ? { tokenType: 'Bearer', reason: 'dpop_not_advertised' }
-          : chooseTokenBinding(as, signer);
-      const dpop = binding.tokenType === 'DPoP' ? binding.dpop : undefined;
+      const { signer, binding, dpop } = await bindingFor(as);
       const scope = input.scope ?? stepUpScope(previous) ?? challenge.scope ?? scopesSupported?.join(' ');
       const request = await buildAuthorizationRequest(as, client, {
         redirectUri: listener.redirectUri,
@@ -471,6 +751,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
             codeVerifier: request.codeVerifier,
           });
           await secrets.put(tokensId(server.name), JSON.stringify(tokens));
+          await secrets.delete(grantId(server.name)); // a person's grant replaces a machine grant
           live.delete(server.name);
           await deps.writer.commit((tx) => {
             store.save({
@@ -486,6 +767,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
               server: server.name,
               issuer: as.issuer,
               method: tokens.tokenType === 'DPoP' ? 'oauth_dpop' : 'oauth_bearer',
+              grant: 'authorization_code',
               scope: tokens.scope ?? record.scope,
               clientSource: client.source,
               by: 'local-admin',
@@ -503,15 +785,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
             await secrets.delete(clientId(server.name)); // the next login registers again
           }
           // A sign-in that failed at the authorization server or the token exchange is an attempt too.
-          await deps.writer
-            .record(
-              'admin_change',
-              adminReceipt(
-                { action: 'mcp.login', by: 'local-admin', target: { name: server.name }, input: null },
-                { outcome: 'failed', errorCode: e.code, ...(reason ? { reason } : {}) },
-              ),
-            )
-            .catch((err: unknown) => deps.log.warn({ err }, 'a failed sign-in could not be receipted'));
+          await receiptFailedLogin(server.name, e, reason);
           finishLogin(id, {
             state: 'failed',
             error: { code: e.code, ...(reason ? { reason } : {}), message: e.message },
@@ -617,6 +891,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
     live.delete(server);
     await secrets.delete(tokensId(server));
     await secrets.delete(clientId(server));
+    await secrets.delete(grantId(server));
   }
 
   function view(server: string, needsLogin: boolean): AuthView {
@@ -631,6 +906,7 @@ export function createMcpAuth(deps: McpAuthDeps) {
       bearerReason: record.bearerReason,
       expiresAt: record.expiresAtMs === null ? null : new Date(record.expiresAtMs).toISOString(),
       clientSource: record.clientSource,
+      grant: record.grant,
       quirks: { ...record.quirks },
     };
   }

@@ -11,6 +11,7 @@ import {
   reviewMcpServer,
   startMcpLogin,
 } from '@briefcase/api';
+import { type ClientSigningAlg, parseClientPrivateKey } from '@briefcase/oauth';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN } from '../auth.js';
 import type { AdminLedger } from '../kernel/admin.js';
@@ -34,6 +35,14 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
     },
     async (request, reply) => {
       const body = (request.body ?? {}) as {
+        grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer' | 'enterprise';
+        idp?: string;
+        idpClientId?: string;
+        idToken?: string;
+        privateKey?: string;
+        signingAlg?: ClientSigningAlg;
+        clientAuth?: 'client_secret_basic' | 'client_secret_post';
+        assertion?: string;
         clientId?: string;
         clientSecret?: string;
         scope?: string;
@@ -50,6 +59,16 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpRouteDeps): voi
           : {}),
       };
       const login = await deps.mcp.login((request.params as { name: string }).name, {
+        ...(body.grant !== undefined ? { grant: body.grant } : {}),
+        // Checked here, so a key that is no key fails before any request; the key is never echoed.
+        ...(body.privateKey !== undefined
+          ? { privateKey: parseClientPrivateKey(body.privateKey, body.signingAlg) }
+          : {}),
+        ...(body.assertion !== undefined ? { assertion: body.assertion } : {}),
+        ...(body.clientAuth !== undefined ? { clientAuth: body.clientAuth } : {}),
+        ...(body.idp !== undefined ? { idp: body.idp } : {}),
+        ...(body.idpClientId !== undefined ? { idpClientId: body.idpClientId } : {}),
+        ...(body.idToken !== undefined ? { idToken: body.idToken } : {}),
         ...(body.clientId !== undefined ? { clientId: body.clientId } : {}),
         ...(body.clientSecret !== undefined ? { clientSecret: body.clientSecret } : {}),
         ...(body.scope !== undefined ? { scope: body.scope } : {}),

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { McpAuthView, McpLogin, McpLoginInput, McpServerView } from '@briefcase/client';
 import { ERROR_CATALOG, isBriefcaseError, isErrorCode, isRecord } from '@briefcase/core';
@@ -17,6 +18,14 @@ const EXPIRY_GRACE_MS = 60_000;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 interface LoginOptions {
+  grant?: string;
+  idp?: string;
+  idpClientId?: string;
+  idTokenFile?: string;
+  clientAuth?: string;
+  privateKeyFile?: string;
+  signingAlg?: string;
+  assertionFile?: string;
   clientId?: string;
   clientSecretEnv?: string;
   scope?: string;
@@ -61,6 +70,12 @@ function authOf(server: McpServerView): McpAuthView & { needsLogin: boolean } {
     bearerReason: text(auth.bearerReason),
     expiresAt: text(auth.expiresAt),
     clientSource: text(auth.clientSource),
+    ...(auth.grant === 'authorization_code' ||
+    auth.grant === 'client_credentials' ||
+    auth.grant === 'jwt_bearer' ||
+    auth.grant === 'enterprise'
+      ? { grant: auth.grant }
+      : {}),
     quirks: quirksOf(auth.quirks),
     // Without a stored grant, the server's own 401 is what says a sign-in is needed. With one, the
     // grant's state decides: a rejected token already turned it to oauth_required, and the live flag
@@ -102,11 +117,24 @@ function reasonText(reason: string | null): string {
 export function loginCommand(ctx: CommandContext, server: McpServerView): string {
   const base = `${ctx.cli} mcp login ${shellQuote(server.name)}`;
   const auth = authOf(server);
+  // A machine grant signs in again the same way, with its credentials given again (placeholders:
+  // the daemon never hands a credential back).
+  const machine = auth.grant === undefined ? undefined : MACHINE_LOGIN[auth.grant];
+  if (machine !== undefined) return `${base} ${machine}`;
   const needed = missingScope(auth.reason);
   if (needed === undefined) return base;
   const scopes = [...new Set([...(auth.scope ?? '').split(' '), ...needed.split(' ')])].filter(Boolean);
   return `${base} --scope ${shellQuote(scopes.join(' '))}`;
 }
+
+/** The `mcp login` arguments of each machine grant, with placeholders for what the person gives. */
+const MACHINE_LOGIN: Record<string, string> = {
+  client_credentials:
+    '--grant client_credentials --client-id ID (--client-secret-env VAR | --private-key-file FILE)',
+  jwt_bearer: '--grant jwt-bearer --client-id ID --assertion-file FILE',
+  enterprise:
+    '--grant enterprise --client-id ID [--client-secret-env VAR] --idp URL --idp-client-id IDP_ID --id-token-file FILE',
+};
 
 const BEARER_REASONS: Record<string, string> = {
   dpop_not_advertised: 'the authorization server does not advertise DPoP',
@@ -126,6 +154,15 @@ function tokenText(auth: McpAuthView): string {
   }
   return 'unknown';
 }
+
+const GRANT_TEXT: Record<string, string> = {
+  authorization_code: 'authorization code (a person signed in)',
+  client_credentials: 'client credentials (no person; briefcased repeats it when the token expires)',
+  jwt_bearer:
+    'JWT bearer assertion (no person; briefcased presents the stored assertion again when the token expires)',
+  enterprise:
+    'enterprise-managed (SEP-990: ID token exchanged at the identity provider, then JWT bearer; repeated when the token expires)',
+};
 
 const CLIENT_SOURCES: Record<string, string> = {
   preregistered: 'pre-registered (--client-id)',
@@ -167,6 +204,7 @@ export function authRows(ctx: CommandContext, server: McpServerView): unknown[][
         '  client',
         auth.clientSource === null ? 'unknown' : (CLIENT_SOURCES[auth.clientSource] ?? auth.clientSource),
       ],
+      ...(auth.grant !== undefined ? [['  grant', GRANT_TEXT[auth.grant] ?? auth.grant]] : []),
       ...(quirkFlags(auth.quirks).length > 0 ? [['  quirks', quirkFlags(auth.quirks).join(' ')]] : []),
     ];
   }
@@ -249,6 +287,8 @@ function loginHint(reason: string | undefined): string | undefined {
     case 'metadata_invalid':
     case 'redirect':
       return 'The authorization server metadata is unusable. If the server only supports OpenID Connect discovery and its RFC 8414 URL misbehaves, try --oidc-only.';
+    case 'invalid_client_key':
+      return 'The --private-key-file must hold a P-256 (ES256), Ed25519 (EdDSA) or RSA 2048+ (RS256) private key in PEM, matching --signing-alg when given.';
     case 'insecure_url':
       return 'Every OAuth URL must be https (plain http only on 127.0.0.1 or ::1, not `localhost`).';
     case 'network_error':
@@ -274,11 +314,132 @@ function clientSecretFrom(name: string, env: NodeJS.ProcessEnv): string {
   return value;
 }
 
+/** `--grant` values and what the daemon calls them. */
+const GRANTS: Record<string, NonNullable<McpLoginInput['grant']>> = {
+  authorization_code: 'authorization_code',
+  client_credentials: 'client_credentials',
+  'jwt-bearer': 'jwt_bearer',
+  jwt_bearer: 'jwt_bearer',
+  enterprise: 'enterprise',
+};
+const SIGNING_ALGS = ['ES256', 'EdDSA', 'RS256'] as const;
+
+/**
+ * A secret read from a file a person names (a private key, an assertion): trimmed of surrounding
+ * whitespace. Neither the content nor any part of it is ever printed; only the option and path.
+ */
+function secretFile(option: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new UsageError(
+      `${option} ${path}: cannot read the file (${typeof code === 'string' ? code : 'error'})`,
+    );
+  }
+  const value = text.trim();
+  if (value === '') throw new UsageError(`${option} ${path}: the file is empty`);
+  if (value.length > 16384) throw new UsageError(`${option} ${path}: the file is larger than 16 KiB`);
+  return value;
+}
+
+/** The machine grant members of a login (`--grant client_credentials | jwt-bearer`). */
+function grantInput(options: LoginOptions): Partial<McpLoginInput> {
+  const grant = options.grant === undefined ? 'authorization_code' : GRANTS[options.grant];
+  if (grant === undefined) {
+    throw new UsageError('--grant takes authorization_code, client_credentials, jwt-bearer or enterprise');
+  }
+  const input: Partial<McpLoginInput> = grant === 'authorization_code' ? {} : { grant };
+  if (options.signingAlg !== undefined && !(SIGNING_ALGS as readonly string[]).includes(options.signingAlg)) {
+    throw new UsageError(`--signing-alg takes ${SIGNING_ALGS.join(', ')}`);
+  }
+  if (grant === 'authorization_code') {
+    for (const [flag, given] of [
+      ['--private-key-file', options.privateKeyFile],
+      ['--assertion-file', options.assertionFile],
+      ['--signing-alg', options.signingAlg],
+      ['--idp', options.idp],
+      ['--idp-client-id', options.idpClientId],
+      ['--id-token-file', options.idTokenFile],
+    ] as const) {
+      if (given !== undefined)
+        throw new UsageError(
+          `${flag} only applies with --grant client_credentials, jwt-bearer or enterprise`,
+        );
+    }
+    return input;
+  }
+  if (options.clientId === undefined) {
+    throw new UsageError(
+      `--grant ${options.grant} needs --client-id (a client registered with the authorization server)`,
+    );
+  }
+  if (options.clientMetadataUrl !== undefined) {
+    throw new UsageError(`--client-metadata-url does not apply with --grant ${options.grant}`);
+  }
+  if (grant !== 'enterprise') {
+    for (const [flag, given] of [
+      ['--idp', options.idp],
+      ['--idp-client-id', options.idpClientId],
+      ['--id-token-file', options.idTokenFile],
+    ] as const) {
+      if (given !== undefined) throw new UsageError(`${flag} only applies with --grant enterprise`);
+    }
+  }
+  if (grant === 'enterprise') {
+    if (options.idp === undefined || options.idpClientId === undefined || options.idTokenFile === undefined) {
+      throw new UsageError(
+        '--grant enterprise needs --idp URL, --idp-client-id ID and --id-token-file FILE (and --client-id, with --client-secret-env if the client has a secret)',
+      );
+    }
+    if (options.assertionFile !== undefined || options.privateKeyFile !== undefined) {
+      throw new UsageError('--assertion-file and --private-key-file do not apply with --grant enterprise');
+    }
+    input.idp = options.idp;
+    input.idpClientId = options.idpClientId;
+    input.idToken = secretFile('--id-token-file', options.idTokenFile);
+  } else if (grant === 'client_credentials') {
+    if (options.assertionFile !== undefined)
+      throw new UsageError('--assertion-file only applies with --grant jwt-bearer');
+    if ((options.privateKeyFile === undefined) === (options.clientSecretEnv === undefined)) {
+      throw new UsageError(
+        '--grant client_credentials needs exactly one of --client-secret-env VAR and --private-key-file FILE',
+      );
+    }
+  } else if (options.assertionFile === undefined) {
+    throw new UsageError(
+      '--grant jwt-bearer needs --assertion-file FILE (the JWT, e.g. a workload identity token)',
+    );
+  } else {
+    input.assertion = secretFile('--assertion-file', options.assertionFile);
+  }
+  if (options.privateKeyFile !== undefined) {
+    if (options.clientSecretEnv !== undefined)
+      throw new UsageError('give --private-key-file or --client-secret-env, not both');
+    input.privateKey = secretFile('--private-key-file', options.privateKeyFile);
+    if (options.signingAlg !== undefined)
+      input.signingAlg = options.signingAlg as (typeof SIGNING_ALGS)[number];
+  } else if (options.signingAlg !== undefined) {
+    throw new UsageError('--signing-alg only applies with --private-key-file');
+  }
+  return input;
+}
+
 function loginInput(ctx: CommandContext, options: LoginOptions): McpLoginInput {
-  const input: McpLoginInput = {};
+  const input: McpLoginInput = { ...grantInput(options) };
   if (options.clientId !== undefined) {
     if (options.clientId.trim() === '') throw new UsageError('--client-id must not be empty');
     input.clientId = options.clientId;
+  }
+  if (options.clientAuth !== undefined) {
+    if (options.clientAuth !== 'client_secret_basic' && options.clientAuth !== 'client_secret_post') {
+      throw new UsageError('--client-auth takes client_secret_basic or client_secret_post');
+    }
+    if (options.clientSecretEnv === undefined) {
+      throw new UsageError('--client-auth only applies with --client-secret-env (how that secret is sent)');
+    }
+    input.clientAuth = options.clientAuth;
   }
   if (options.clientSecretEnv !== undefined) {
     if (options.clientId === undefined) {
@@ -442,10 +603,36 @@ export function registerMcpAuth(
       '--client-secret-env <var>',
       "the environment variable holding that client's secret (never pass a secret on the command line)",
     )
+    .option(
+      '--client-auth <method>',
+      'how the client secret is sent: client_secret_basic or client_secret_post (default: what the authorization server lists, basic first)',
+    )
     .option('--scope <scopes>', 'space-separated scopes to ask for (default: what the server names)')
     .option(
       '--client-metadata-url <url>',
       "where you host this client's metadata document (`briefcase mcp client-metadata`), used as the client id when the server supports it",
+    )
+    .option(
+      '--grant <grant>',
+      'authorization_code (default, a person in a browser), or with no browser: client_credentials (with --client-secret-env or --private-key-file), jwt-bearer (with --assertion-file), enterprise (SEP-990, with --idp, --idp-client-id, --id-token-file)',
+    )
+    .option(
+      '--private-key-file <file>',
+      "PEM private key of the client, for client_credentials with private_key_jwt (RFC 7523); sent to briefcased's secret store, never shown",
+    )
+    .option(
+      '--signing-alg <alg>',
+      "the private key's algorithm: ES256, EdDSA or RS256 (default: from the key)",
+    )
+    .option(
+      '--assertion-file <file>',
+      "a file holding the JWT for --grant jwt-bearer (e.g. a workload identity token); sent to briefcased's secret store, never shown",
+    )
+    .option('--idp <url>', 'for --grant enterprise: the issuer URL of your enterprise identity provider')
+    .option('--idp-client-id <id>', "for --grant enterprise: this client's id at the identity provider")
+    .option(
+      '--id-token-file <file>',
+      "for --grant enterprise: a file holding your ID token from the identity provider; sent to briefcased's secret store, never shown",
     )
     .option('--no-browser', 'only print the URL; do not open a browser')
     .option('--omit-resource', 'quirk: do not send the RFC 8707 resource parameter (e.g. Microsoft Entra ID)')

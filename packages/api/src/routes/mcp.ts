@@ -9,6 +9,7 @@ const NAME = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' });
 const serverParams = Type.Object({ name: NAME });
 const loginParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const AUTHORIZATION_STATES = ['none', 'authorized', 'oauth_required'] as const;
+const GRANTS = ['authorization_code', 'client_credentials', 'jwt_bearer', 'enterprise'] as const;
 
 /** One tool of a remote server and where it stands in review. */
 export const McpTool = Type.Object({
@@ -43,6 +44,12 @@ export const McpAuth = Type.Object(
     bearerReason: Nullable(Type.String()),
     expiresAt: Nullable(Type.String()),
     clientSource: Nullable(Type.String()),
+    grant: Type.Optional(
+      StringEnum(GRANTS, {
+        description:
+          'how tokens are obtained: authorization_code needs a person; client_credentials and jwt_bearer are repeated by the daemon when the tokens expire',
+      }),
+    ),
     quirks: Type.Object({
       omitResource: Type.Boolean(),
       oidcOnly: Type.Boolean(),
@@ -103,8 +110,53 @@ export const startMcpLogin = defineRoute('POST', '/v1/mcp/servers/:name/login', 
   body: OptionalBody(
     Type.Object(
       {
+        grant: Type.Optional(
+          StringEnum(GRANTS, {
+            description:
+              'authorization_code (default): a person signs in in a browser. client_credentials (OAuth 2.1 §4.2), jwt_bearer (RFC 7523 §2.1) and enterprise (SEP-990: RFC 8693 token exchange of idToken at idp for an ID-JAG, then jwt_bearer with it): no browser; the login finishes before the answer, and the daemon repeats the grant when the tokens expire',
+          }),
+        ),
         clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
         clientSecret: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+        privateKey: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 16384,
+            description:
+              "PEM private key of a pre-registered client that authenticates with private_key_jwt (RFC 7523 §2.2); kept only in the daemon's secret store, never returned",
+          }),
+        ),
+        signingAlg: Type.Optional(StringEnum(['ES256', 'EdDSA', 'RS256'])),
+        idp: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 2048,
+            description: 'grant enterprise: the issuer URL of the enterprise identity provider',
+          }),
+        ),
+        idpClientId: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+        idToken: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 16384,
+            description:
+              "grant enterprise: the person's ID token from the identity provider; kept only in the daemon's secret store, never returned",
+          }),
+        ),
+        clientAuth: Type.Optional(
+          StringEnum(['client_secret_basic', 'client_secret_post'], {
+            description:
+              'how a client with a secret authenticates at the token endpoint (RFC 6749 §2.3.1); default: client_secret_basic when the authorization server lists it, else client_secret_post',
+          }),
+        ),
+        assertion: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 16384,
+            description:
+              "the JWT presented with grant jwt_bearer (a workload identity token, SEP-1933); kept only in the daemon's secret store, never returned",
+          }),
+        ),
         scope: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
         clientMetadataUrl: Type.Optional(
           Type.String({

@@ -23,24 +23,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon } from '@briefcase/briefcased';
 import { runCli } from '@briefcase/cli';
-import { DEFAULT_POLICY } from '@briefcase/policy';
 import { createLogger } from '@briefcase/telemetry';
+import { conformancePolicy } from './policy.mjs';
 
 const SERVER = 'conformance';
 /** How many redirects a "browser" follows from the authorization URL before giving up. */
 const MAX_REDIRECTS = 10;
 
-const POLICY = `${DEFAULT_POLICY}
-// Conformance client leg (conformance/client.mjs): nobody approves during a run.
-@id("conformance-permit-fixture-calls")
-@reason("the conformance scenario server's tools run for the conformance suite")
-permit (
-  principal,
-  action in [Briefcase::Action::"call", Briefcase::Action::"call_without_approval"],
-  resource
-)
-when { resource has server && resource.server == "${SERVER}" };
-`;
+const POLICY = conformancePolicy(SERVER);
 
 const serverUrl = process.argv.at(-1);
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? '(none)';

@@ -36,8 +36,8 @@ import { parseArgs } from 'node:util';
 import { startDaemon } from '@briefcase/briefcased';
 import { createClient } from '@briefcase/client';
 import { loadOrCreateGatewayToken } from '@briefcase/gateway';
-import { DEFAULT_POLICY } from '@briefcase/policy';
 import { createLogger } from '@briefcase/telemetry';
+import { conformancePolicy } from './policy.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const REPO_ROOT = join(HERE, '..');
@@ -49,22 +49,7 @@ const SERVER_NAME = 'conformance';
 const SUITE_TIMEOUT_MS = 10 * 60_000;
 const STARTUP_TIMEOUT_MS = 15_000;
 
-/**
- * The default policy plus permission to call the fixture tools without a person: remote tools count as
- * writes, which the default policy sends to approval, and nobody approves during a conformance run.
- * Appending keeps whatever the default policy says about relayed MCP requests.
- */
-const CONFORMANCE_POLICY = `${DEFAULT_POLICY}
-// Conformance run (conformance/run.mjs): the fixture server's tools run without approval.
-@id("conformance-permit-fixture-calls")
-@reason("the conformance fixture server's tools run for the conformance suite")
-permit (
-  principal,
-  action in [Briefcase::Action::"call", Briefcase::Action::"call_without_approval"],
-  resource
-)
-when { resource has server && resource.server == "${SERVER_NAME}" };
-`;
+const CONFORMANCE_POLICY = conformancePolicy(SERVER_NAME);
 
 /** The spec revision whose frozen requirement set the `next` leg runs (`--requirements`). */
 const REQUIREMENTS_REVISION = '2025-11-25';

@@ -97,9 +97,9 @@ const CLIENT_LEGS = [
     id: 'client-current',
     packageDir: join(REPO_ROOT, 'node_modules/@modelcontextprotocol/conformance'),
     version: '0.1.16',
-    selection: '--suite auth',
+    selection: '--suite auth, then extensions, draft and backcompat',
     expectedFailuresFile: join(HERE, 'expected-failures-client.json'),
-    suites: ['auth'],
+    suites: ['auth', 'extensions', 'draft', 'backcompat'],
   },
   {
     id: 'client-next',

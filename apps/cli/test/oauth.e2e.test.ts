@@ -254,6 +254,23 @@ describe('briefcase mcp login / logout against a real authorization server', () 
     expect(show.stdout).toMatch(/^ {2}client\s+pre-registered \(--client-id\)$/m);
   });
 
+  it('never presents a pre-registered client to a new authorization server (SEP-2352)', async () => {
+    const moved = await startAuthorizationServer(mcp.url);
+    mcp.setAuthorizationServer(moved);
+    try {
+      const result = await cli('mcp', 'login', 'secure', '--no-browser');
+      expect(result.code, result.stdout + result.stderr).toBe(8);
+      expect(result.stderr).toContain(
+        `now names another authorization server (${moved.issuer}, was ${as.issuer})`,
+      );
+      // The new server saw no registration, authorization or token request with the old client.
+      expect(moved.state.requests.filter((r) => !r.startsWith('GET /.well-known/'))).toEqual([]);
+    } finally {
+      mcp.setAuthorizationServer(as);
+      await moved.close();
+    }
+  });
+
   it('a 403 insufficient_scope: show names the scope, and the login command it prints grants it', async () => {
     mcp.state.requiredScope = 'mcp:admin';
     try {

@@ -676,7 +676,18 @@ export function createMcpAuth(deps: McpAuthDeps) {
         input.clientId === undefined && input.clientMetadataUrl === undefined
           ? await loadClient(server.name)
           : undefined;
-      const reuse = stored && (stored.source !== 'dynamic_registration' || previous?.issuer === as.issuer);
+      // A client belongs to the authorization server it was registered with (SEP-2352): when the
+      // server now names another one, a registered client is never presented there (a secret
+      // would go to a server that never issued it); only a metadata document URL travels.
+      const movedFrom = previous?.issuer && previous.issuer !== as.issuer ? previous.issuer : undefined;
+      if (stored?.source === 'preregistered' && movedFrom !== undefined) {
+        throw new BriefcaseError(
+          'oauth_required',
+          `Server ${server.name} now names another authorization server (${as.issuer}, was ${movedFrom}). The client you registered at the old one is not sent there: register a client at ${as.issuer} and sign in with --client-id.`,
+          { details: { reason: 'authorization_server_changed' } },
+        );
+      }
+      const reuse = stored && (stored.source === 'metadata_document' || movedFrom === undefined);
       const client: ClientIdentity = reuse
         ? stored
         : await resolveClientIdentity(as, {
